@@ -1,0 +1,68 @@
+import { EventEmitter } from 'node:events'
+import type { SessionError, SessionStoreError } from '../lib/errors.js'
+import type { Session } from './session.js'
+
+/** Names of the events a manager emits; subscribe with `manager.on(SessionEvents.X, …)`. */
+export const SessionEvents = {
+  /** A session was started (loaded or created): `(session)`. */
+  STARTED: 'session:started',
+  /** A session was committed to its store: `(session)`. */
+  COMMITTED: 'session:committed',
+  /** A session got a new id, keeping its data: `(session, oldId, newId)`. */
+  REGENERATED: 'session:regenerated',
+  /** A session was cleared and given a new id: `(session)`. */
+  INVALIDATED: 'session:invalidated',
+  /** A session was removed from its store: `(sessionId)`. */
+  DESTROYED: 'session:destroyed',
+  /** A session presented by a client had passed its idle or absolute timeout: `(reason)`. */
+  EXPIRED: 'session:expired',
+  /** Stored data failed the configured schema; the request got an empty session: `(session, issues)`. */
+  INVALID_DATA: 'session:invalid-data',
+  /** A store call failed; `(error)`. Emitted also when the failure is handled (`onStoreError: 'anonymous'`). */
+  STORE_ERROR: 'session:store-error',
+  /** Garbage collection ran: `(removed, driverName)`. */
+  GC: 'session:gc',
+} as const
+
+export type SessionEventName = (typeof SessionEvents)[keyof typeof SessionEvents]
+
+/** Listener arguments per event. */
+export interface SessionEventMap {
+  'session:started': [session: Session]
+  'session:committed': [session: Session]
+  'session:regenerated': [session: Session, oldId: string, newId: string]
+  'session:invalidated': [session: Session]
+  'session:destroyed': [sessionId: string]
+  'session:expired': [reason: 'idle' | 'absolute']
+  'session:invalid-data': [session: Session, issues: readonly unknown[]]
+  'session:store-error': [error: SessionStoreError | SessionError]
+  'session:gc': [removed: number, driverName: string]
+}
+
+/** A typed event emitter; listener errors propagate to the emitting call as usual. */
+export class SessionEventEmitter {
+  readonly #emitter = new EventEmitter()
+
+  on<E extends SessionEventName>(event: E, listener: (...args: SessionEventMap[E]) => void): this {
+    this.#emitter.on(event, listener as (...args: unknown[]) => void)
+    return this
+  }
+
+  once<E extends SessionEventName>(event: E, listener: (...args: SessionEventMap[E]) => void): this {
+    this.#emitter.once(event, listener as (...args: unknown[]) => void)
+    return this
+  }
+
+  off<E extends SessionEventName>(event: E, listener: (...args: SessionEventMap[E]) => void): this {
+    this.#emitter.off(event, listener as (...args: unknown[]) => void)
+    return this
+  }
+
+  emit<E extends SessionEventName>(event: E, ...args: SessionEventMap[E]): boolean {
+    return this.#emitter.emit(event, ...args)
+  }
+
+  listenerCount(event: SessionEventName): number {
+    return this.#emitter.listenerCount(event)
+  }
+}

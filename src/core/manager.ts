@@ -1,0 +1,234 @@
+import type { SessionDriver } from '../drivers/contract.js'
+import { BUILTIN_DRIVERS, isBuiltinDriver, type DriverConfig, type DriverFactory } from '../drivers/registry.js'
+import type { Keyring } from '../lib/crypto.js'
+import { SessionConfigError, SessionError } from '../lib/errors.js'
+import { storageKeyFor } from '../lib/ids.js'
+import { SessionCodec } from './codec.js'
+import { resolveConfig, type ResolvedConfig, type ResolvedCookie, type SessionConfig } from './config.js'
+import { SessionEventEmitter, SessionEvents, type SessionEventMap, type SessionEventName } from './events.js'
+import { Session, type SessionContext, type SessionData, type SessionInit } from './session.js'
+import { GuardedStore } from './store.js'
+
+/** A Session subclass a manager can build instead of `Session`. */
+export type SessionClass<Data extends SessionData> = new (init: SessionInit) => Session<Data>
+
+export interface SessionManagerOptions<Data extends SessionData = SessionData, Names extends string = string>
+  extends SessionConfig<Names> {
+  /** Build sessions of this class (a subclass of `Session`/`SessionStore`). */
+  sessionClass?: SessionClass<Data>
+}
+
+export interface OpenOptions {
+  /** The id the client presented; adopted only if a live session has it. */
+  id?: string | null
+  /** Driver name; default: the configured default driver. */
+  driver?: string
+  /** Open read-only: reads work, changes throw, nothing is written. */
+  readonly?: boolean
+}
+
+const globalExtensions = new Map<string, DriverFactory>()
+
+function isDriverInstance(value: unknown): value is SessionDriver {
+  if (typeof value !== 'object' || value === null) return false
+  const candidate = value as Record<string, unknown>
+  return typeof candidate.read === 'function' && typeof candidate.write === 'function' && typeof candidate.destroy === 'function'
+}
+
+/**
+ * Owns the configuration, the named drivers, events and garbage collection, and makes the
+ * {@link Session}s. One manager per cookie: several can serve one app side by side.
+ */
+export class SessionManager<Data extends SessionData = SessionData, Names extends string = string> {
+  readonly config: ResolvedConfig
+  readonly events = new SessionEventEmitter()
+  readonly #extensions = new Map<string, DriverFactory>()
+  readonly #contexts = new Map<string, Promise<SessionContext>>()
+  readonly #codec: SessionCodec
+  readonly #sessionClass: SessionClass<Data>
+  readonly #gcTimer: NodeJS.Timeout | undefined
+  #closed = false
+
+  /**
+   * `new SessionManager()` is a working in-memory manager with safe defaults;
+   * `new SessionManager(driver)` uses that driver instance; otherwise pass a config.
+   */
+  constructor(config: SessionManagerOptions<Data, Names> | SessionDriver = {}) {
+    const instance = isDriverInstance(config) ? config : undefined
+    const options = (instance ? {} : config) as SessionManagerOptions<Data, Names>
+    this.config = resolveConfig(options as SessionConfig, instance)
+    for (const [name, { config: entry }] of this.config.drivers) {
+      if (name === 'default' && instance) continue
+      if (!isBuiltinDriver(entry.driver) && !globalExtensions.has(entry.driver)) {
+        throw new SessionConfigError(
+          `drivers.${name} uses the unknown driver "${entry.driver}". Built-in drivers: ${Object.keys(BUILTIN_DRIVERS).join(', ')}. Register a custom driver first with SessionManager.extend('${entry.driver}', factory), or call manager.extend() and open it with manager.driver('${entry.driver}').`,
+        )
+      }
+    }
+    this.#codec = new SessionCodec(this.config.serializer, this.config.sealing)
+    this.#sessionClass = options.sessionClass ?? (Session as SessionClass<Data>)
+    if (this.config.gcIntervalMs !== null) {
+      this.#gcTimer = setInterval(() => void this.#collectInBackground(), this.config.gcIntervalMs)
+      this.#gcTimer.unref()
+    }
+  }
+
+  /** Registers a driver for every manager created afterwards (and config entries naming it). */
+  static extend(name: string, factory: DriverFactory): void {
+    globalExtensions.set(name, factory)
+  }
+
+  /** The key stores file the session with this id under (SHA-256 of the id). */
+  static storageKey(id: string): string {
+    return storageKeyFor(id)
+  }
+
+  /** Whether sessions are switched on (`enabled`). */
+  get enabled(): boolean {
+    return this.config.enabled
+  }
+
+  get cookie(): ResolvedCookie {
+    return this.config.cookie
+  }
+
+  /** Keys for signing cookies, newest first. */
+  get keyring(): Keyring {
+    return this.config.keyring
+  }
+
+  /** Registers a custom driver under `name`: `manager.extend('database', (config) => new DatabaseDriver(config))`. */
+  extend(name: string, factory: DriverFactory): this {
+    if (typeof factory !== 'function') throw new SessionConfigError(`extend('${name}', factory): factory must be a function returning a driver.`)
+    this.#extensions.set(name, factory)
+    return this
+  }
+
+  /** A started, brand-new session on the named driver (the default driver when none is named). */
+  async driver(name?: Names | (string & {})): Promise<Session<Data>> {
+    return this.open({ driver: name })
+  }
+
+  /** A session that is not started yet; `await session.start()` loads or creates it. */
+  session(options: OpenOptions = {}): Session<Data> {
+    this.#assertOpen()
+    const session = new this.#sessionClass({ context: this.context(options.driver), id: options.id ?? null, readonly: options.readonly ?? false })
+    if (this.config.gcProbability > 0 && Math.random() < this.config.gcProbability) void this.#collectInBackground()
+    return session
+  }
+
+  /** Opens and starts a session: the live session with `id`, or a new one. */
+  async open(options: OpenOptions = {}): Promise<Session<Data>> {
+    const session = this.session(options)
+    await session.start()
+    return session
+  }
+
+  /** The store, codec and rules for a driver name; built once per name. */
+  context(name: string = this.config.defaultDriver): Promise<SessionContext> {
+    let context = this.#contexts.get(name)
+    if (!context) {
+      context = this.#buildContext(name)
+      context.catch(() => this.#contexts.delete(name))
+      this.#contexts.set(name, context)
+    }
+    return context
+  }
+
+  /** The guarded store of a driver name (built on first use). */
+  async store(name?: string): Promise<GuardedStore> {
+    return (await this.context(name)).store
+  }
+
+  /** Removes expired sessions from every driver in use; returns how many were removed (when known). */
+  async gc(): Promise<number> {
+    let total = 0
+    for (const [name, context] of this.#contexts) {
+      const { store } = await context
+      const removed = (await store.gc()) ?? 0
+      total += removed
+      this.events.emit(SessionEvents.GC, removed, name)
+    }
+    return total
+  }
+
+  on<E extends SessionEventName>(event: E, listener: (...args: SessionEventMap[E]) => void): this {
+    this.events.on(event, listener)
+    return this
+  }
+
+  once<E extends SessionEventName>(event: E, listener: (...args: SessionEventMap[E]) => void): this {
+    this.events.once(event, listener)
+    return this
+  }
+
+  off<E extends SessionEventName>(event: E, listener: (...args: SessionEventMap[E]) => void): this {
+    this.events.off(event, listener)
+    return this
+  }
+
+  /** Stops the gc timer and closes every driver's connections. */
+  async close(): Promise<void> {
+    if (this.#closed) return
+    this.#closed = true
+    clearInterval(this.#gcTimer)
+    const contexts = [...this.#contexts.values()]
+    this.#contexts.clear()
+    await Promise.all(contexts.map(async (context) => (await context.catch(() => null))?.store.close()))
+  }
+
+  async #buildContext(name: string): Promise<SessionContext> {
+    const configured = this.config.drivers.get(name)
+    const entry: DriverConfig = configured?.config ?? { driver: name }
+    const lifetimeMs = configured?.lifetimeMs ?? this.config.lifetimeMs
+    let driver: SessionDriver
+    if (name === 'default' && this.config.instance) {
+      driver = this.config.instance
+    } else {
+      const factory = this.#extensions.get(entry.driver) ?? globalExtensions.get(entry.driver) ?? (await BUILTIN_DRIVERS[entry.driver]?.())
+      if (!factory) {
+        throw new SessionConfigError(
+          `No session driver is registered as "${entry.driver}". Configure it under "drivers" or register it with manager.extend('${entry.driver}', factory).`,
+        )
+      }
+      driver = await factory({ ...entry, lifetime: lifetimeMs / 60_000 })
+      if (!isDriverInstance(driver)) {
+        throw new SessionConfigError(`The factory for the "${entry.driver}" driver did not return a driver (an object with read, write and destroy).`)
+      }
+    }
+    const { touchAfter, idleTimeoutMs, absoluteTimeoutMs, schema, storeTimeoutMs } = this.config
+    const touchBase = idleTimeoutMs === null ? lifetimeMs : Math.min(lifetimeMs, idleTimeoutMs)
+    return {
+      store: new GuardedStore(driver, driver.name ?? entry.driver, storeTimeoutMs),
+      codec: this.#codec,
+      lifetimeMs,
+      touchAfterMs: touchBase * touchAfter,
+      idleTimeoutMs,
+      absoluteTimeoutMs,
+      schema,
+      events: this.events,
+    }
+  }
+
+  async #collectInBackground(): Promise<void> {
+    try {
+      await this.gc()
+    } catch (error) {
+      const reported = error instanceof SessionError ? error : new SessionError('Session garbage collection failed.', { code: 'E_SESSION_GC', cause: error })
+      if (this.events.listenerCount(SessionEvents.STORE_ERROR) > 0) this.events.emit(SessionEvents.STORE_ERROR, reported)
+    }
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new SessionError('This session manager has been closed; create a new one.', { code: 'E_SESSION_MANAGER_CLOSED' })
+  }
+}
+
+/**
+ * A standalone session (seed style): `const session = createSession({ driver: 'memory', lifetime: 120 })`,
+ * then `await session.start()`. Each call builds its own manager; to share a store between
+ * sessions, use one {@link SessionManager} and `manager.open()`.
+ */
+export function createSession<Data extends SessionData = SessionData>(config: SessionManagerOptions<Data> = {}): Session<Data> {
+  return new SessionManager<Data>(config).session()
+}

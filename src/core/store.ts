@@ -1,0 +1,124 @@
+import { applyChanges } from '../drivers/apply.js'
+import type { Change, PatchOptions, PatchResult, SessionDriver, SessionSummary, StoredRecord, Unlock } from '../drivers/contract.js'
+import { supports } from '../drivers/contract.js'
+import { SessionError, SessionStoreError } from '../lib/errors.js'
+
+/**
+ * The store a Session talks to: the driver's calls, each bounded by a timeout, with driver
+ * failures turned into {@link SessionStoreError}s (cause attached) and the optional capabilities
+ * filled in where a driver lacks them.
+ */
+export class GuardedStore {
+  readonly driver: SessionDriver
+  readonly name: string
+  readonly #timeoutMs: number
+
+  constructor(driver: SessionDriver, name: string, timeoutMs: number) {
+    this.driver = driver
+    this.name = name
+    this.#timeoutMs = timeoutMs
+  }
+
+  get supportsUserIndex(): boolean {
+    return supports(this.driver, 'listByUser') && supports(this.driver, 'destroyByUser')
+  }
+
+  read(key: string): Promise<StoredRecord | null> {
+    return this.#call('read', () => this.driver.read(key))
+  }
+
+  write(key: string, record: StoredRecord, ttl: number): Promise<void> {
+    return this.#call('write', () => this.driver.write(key, record, ttl))
+  }
+
+  destroy(key: string): Promise<void> {
+    return this.#call('destroy', () => this.driver.destroy(key))
+  }
+
+  touch(key: string, ttl: number): Promise<void> {
+    const driver = this.driver
+    if (typeof driver.touch === 'function') return this.#call('touch', () => driver.touch(key, ttl))
+    // Drivers written against the four-method seed contract may lack touch: rewrite the record.
+    return this.#call('touch', async () => {
+      const record = await driver.read(key)
+      if (!record) return
+      record.meta.lastSeenAt = Date.now()
+      record.meta.expiresAt = record.meta.lastSeenAt + ttl
+      await driver.write(key, record, ttl)
+    })
+  }
+
+  /** Applies a change log: natively where the driver can, else read → apply → write. */
+  patch(key: string, changes: readonly Change[], options: PatchOptions): Promise<PatchResult> {
+    const driver = this.driver
+    if (supports(driver, 'patch')) return this.#call('update', () => driver.patch(key, changes, options))
+    return this.#call('update', async () => {
+      const record = await driver.read(key)
+      if (!record) return 'missing'
+      await driver.write(key, applyChanges(record, changes, options.codec, options.ttl), options.ttl)
+      return 'applied'
+    })
+  }
+
+  gc(): Promise<number | void> {
+    return this.#call('collect expired', () => this.driver.gc())
+  }
+
+  listByUser(userId: string): Promise<SessionSummary[]> {
+    const driver = this.driver
+    if (!supports(driver, 'listByUser')) return Promise.reject(this.#unsupported('listByUser'))
+    return this.#call('list', () => driver.listByUser(userId))
+  }
+
+  destroyByUser(userId: string, exceptKeys: readonly string[] = []): Promise<number> {
+    const driver = this.driver
+    if (!supports(driver, 'destroyByUser')) return Promise.reject(this.#unsupported('destroyByUser'))
+    return this.#call('destroy', () => driver.destroyByUser(userId, { exceptKeys }))
+  }
+
+  lock(key: string, ttl: number): Promise<Unlock> {
+    const driver = this.driver
+    if (!supports(driver, 'lock')) return Promise.reject(this.#unsupported('lock'))
+    return this.#call('lock', () => driver.lock(key, ttl))
+  }
+
+  async close(): Promise<void> {
+    if (supports(this.driver, 'close')) await this.#call('close', () => (this.driver.close as () => Promise<void>)())
+  }
+
+  #unsupported(capability: string): SessionError {
+    return new SessionError(
+      `The "${this.name}" session driver does not implement ${capability}(). Use a driver with a per-user index (memory, file, redis, sqlite, postgres) or add it to your custom driver.`,
+      { code: 'E_SESSION_UNSUPPORTED' },
+    )
+  }
+
+  #call<T>(operation: string, work: () => Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        reject(
+          new SessionStoreError(
+            `The "${this.name}" session store did not ${operation} within ${this.#timeoutMs} ms. Check that it is reachable, or raise "storeTimeout".`,
+            { driver: this.name, code: 'E_SESSION_STORE_TIMEOUT' },
+          ),
+        )
+      }, this.#timeoutMs)
+    })
+    let pending: Promise<T>
+    try {
+      pending = work()
+    } catch (error) {
+      pending = Promise.reject(error)
+    }
+    return Promise.race([pending, timeout])
+      .catch((error: unknown) => {
+        if (error instanceof SessionError) throw error
+        throw new SessionStoreError(
+          `The "${this.name}" session store failed to ${operation} a session. Check that it is reachable and configured; the driver's error is attached as "cause".`,
+          { driver: this.name, cause: error },
+        )
+      })
+      .finally(() => clearTimeout(timer))
+  }
+}

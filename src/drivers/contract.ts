@@ -1,0 +1,126 @@
+/**
+ * The storage driver contract. A driver stores {@link StoredRecord}s under opaque keys (the
+ * SHA-256 of a session id, never the id itself). Four methods are required; everything else is
+ * an optional capability that the core detects at runtime with {@link supports}.
+ *
+ * This module is the bottom of the driver layer: drivers import it, and it imports nothing of
+ * ours but `src/lib`.
+ */
+
+/** Where a session was opened from; recorded when known, shown in "your devices" lists. */
+export interface DeviceInfo {
+  ip?: string
+  userAgent?: string
+  /** A human label such as "Firefox on Linux". */
+  name?: string
+}
+
+/** Facts about a session that the store keeps beside its data. Times are epoch milliseconds. */
+export interface RecordMeta {
+  createdAt: number
+  lastSeenAt: number
+  expiresAt: number
+  /** Bumped by every write and patch; lets drivers detect concurrent changes. */
+  version: number
+  userId?: string
+  device?: DeviceInfo
+}
+
+/**
+ * One session as a store sees it. Values are already encoded by the session codec (serialized,
+ * and sealed when encryption is on), so a driver never needs to understand them — except through
+ * the {@link ValueCodec} it is handed for `patch`.
+ */
+export interface StoredRecord {
+  /** Data key → encoded value. Null-prototype object: keys like `__proto__` are plain keys. */
+  data: Record<string, string>
+  /** The encoded flash bag that the next request will read, or null. */
+  flash: string | null
+  meta: RecordMeta
+}
+
+/** One entry of a request's change log, with values already encoded. */
+export type Change =
+  | { op: 'set'; key: string; value: string }
+  | { op: 'delete'; key: string }
+  | { op: 'clear' }
+  | { op: 'increment'; key: string; by: number }
+  | { op: 'push'; key: string; value: string }
+  | { op: 'flash'; value: string | null }
+  | { op: 'user'; userId: string | null; device?: DeviceInfo }
+
+/** Encodes and decodes single values; handed to drivers so `patch` can apply increment/push. */
+export interface ValueCodec {
+  encode(value: unknown, key: string): string
+  decode(encoded: string, key: string): unknown
+}
+
+export interface PatchOptions {
+  /** Time to live from now, in milliseconds; the patched record expires this long from now. */
+  ttl: number
+  codec: ValueCodec
+}
+
+/**
+ * `applied`: the changes are stored. `missing`: there was no live record (destroyed or expired
+ * meanwhile), so the changes were dropped — a destroyed session never comes back.
+ */
+export type PatchResult = 'applied' | 'missing'
+
+/** A session as listed for its user (multi-device views). */
+export interface SessionSummary {
+  /** The storage key (SHA-256 of the session id); pass it to `destroy` to revoke. */
+  key: string
+  userId: string
+  createdAt: number
+  lastSeenAt: number
+  expiresAt: number
+  device?: DeviceInfo
+}
+
+/** Releases a lock taken with {@link SessionDriver.lock}. */
+export type Unlock = () => Promise<void>
+
+/** The request's cookie jar, handed to request-scoped drivers (the sealed cookie driver). */
+export interface CookieJar {
+  get(name: string): string | undefined
+  set(name: string, value: string, options: { maxAge?: number }): void
+  delete(name: string): void
+}
+
+export interface SessionDriver {
+  /** Short name used in error messages and metrics, e.g. `redis`. */
+  readonly name?: string
+  /** The live record under `key`, or null when there is none or it has expired. */
+  read(key: string): Promise<StoredRecord | null>
+  /** Creates or replaces the record; it expires `ttl` milliseconds from now. */
+  write(key: string, record: StoredRecord, ttl: number): Promise<void>
+  /** Removes the record; removing a missing record is not an error. */
+  destroy(key: string): Promise<void>
+  /** Extends the record's life to `ttl` ms from now and sets its lastSeenAt to now. */
+  touch(key: string, ttl: number): Promise<void>
+  /** Removes expired records; returns how many (when the driver knows). */
+  gc(): Promise<number | void>
+
+  /** Applies a change log to the stored record atomically. */
+  patch?(key: string, changes: readonly Change[], options: PatchOptions): Promise<PatchResult>
+  /** Live sessions of one user. */
+  listByUser?(userId: string): Promise<SessionSummary[]>
+  /** Destroys every session of one user, except the listed keys; returns how many. */
+  destroyByUser?(userId: string, options?: { exceptKeys?: readonly string[] }): Promise<number>
+  /** Serializes requests of one session; the lease ends after `ttl` ms even if never released. */
+  lock?(key: string, ttl: number): Promise<Unlock>
+  /** Closes connections and timers. */
+  close?(): Promise<void>
+}
+
+/** Optional capabilities of a driver. */
+export type DriverCapability = 'patch' | 'listByUser' | 'destroyByUser' | 'lock' | 'close'
+
+/** True when the driver implements the named optional capability. */
+export function supports<C extends DriverCapability>(
+  driver: SessionDriver,
+  capability: C,
+): driver is SessionDriver & Required<Pick<SessionDriver, C>> {
+  return typeof driver[capability] === 'function'
+}

@@ -1,0 +1,32 @@
+import type { SessionDriver } from './contract.js'
+import { fileDriver, type FileDriverOptions } from './file.js'
+import { memoryDriver, type MemoryDriverOptions } from './memory.js'
+
+/**
+ * Settings of one named driver in a manager's config. `driver` picks the implementation; the
+ * other fields are that driver's options plus the shared `lifetime`/`age`.
+ */
+export interface DriverConfig {
+  driver: string
+  /** Session lifetime in minutes (seed style), overrides the manager's. */
+  lifetime?: number
+  /** Session lifetime as a duration (`'2h'`) or milliseconds, overrides the manager's. */
+  age?: number | string
+  [option: string]: unknown
+}
+
+/** Builds a driver from its config entry. May be async, e.g. to import an optional client. */
+export type DriverFactory = (config: DriverConfig) => SessionDriver | Promise<SessionDriver>
+
+/**
+ * Built-in drivers by name. Drivers that need an optional client are imported lazily, so an app
+ * that never names them never loads them (or their client).
+ */
+export const BUILTIN_DRIVERS: Readonly<Record<string, () => Promise<DriverFactory>>> = {
+  memory: async () => (config) => memoryDriver(config as MemoryDriverOptions),
+  file: async () => (config) => fileDriver(config as unknown as FileDriverOptions),
+}
+
+export function isBuiltinDriver(name: string): boolean {
+  return Object.hasOwn(BUILTIN_DRIVERS, name)
+}

@@ -1,0 +1,65 @@
+/**
+ * Tessera: session management for Node.js web applications.
+ * Core entry point; framework adapters live at `tessera/express`, `tessera/fastify`, …
+ */
+export { createSession, SessionManager } from './core/manager.js'
+export type { OpenOptions, SessionClass, SessionManagerOptions } from './core/manager.js'
+export { Session, Session as SessionStore } from './core/session.js'
+export type { ArrayKeys, NumericKeys, SessionContext, SessionData, SessionInit } from './core/session.js'
+export { defineConfig, resolveConfig, MAX_COOKIE_AGE_MS } from './core/config.js'
+export type {
+  CookieConfig,
+  EncryptionConfig,
+  ResolvedConfig,
+  ResolvedCookie,
+  SameSite,
+  SessionConfig,
+  StandardSchemaResult,
+  StandardSchemaV1,
+} from './core/config.js'
+export { SessionEvents, SessionEventEmitter } from './core/events.js'
+export type { SessionEventMap, SessionEventName } from './core/events.js'
+export { FlashMessages } from './core/flash.js'
+export { SessionCodec } from './core/codec.js'
+export { typedJsonSerializer } from './core/serializer.js'
+export type { Serializer } from './core/serializer.js'
+export { GuardedStore } from './core/store.js'
+export { supports } from './drivers/contract.js'
+export type {
+  Change,
+  CookieJar,
+  DeviceInfo,
+  DriverCapability,
+  PatchOptions,
+  PatchResult,
+  RecordMeta,
+  SessionDriver,
+  SessionSummary,
+  StoredRecord,
+  Unlock,
+  ValueCodec,
+} from './drivers/contract.js'
+export { applyChanges } from './drivers/apply.js'
+export { parseRecord, toStoredRecord } from './drivers/record.js'
+export type { DriverConfig, DriverFactory } from './drivers/registry.js'
+export { MemoryDriver, memoryDriver } from './drivers/memory.js'
+export type { MemoryDriverOptions } from './drivers/memory.js'
+export { FileDriver, fileDriver } from './drivers/file.js'
+export type { FileDriverOptions } from './drivers/file.js'
+export { Keyring, safeEqual } from './lib/crypto.js'
+export type { KeyMaterial } from './lib/crypto.js'
+export { parseDuration } from './lib/durations.js'
+export type { Duration } from './lib/durations.js'
+export { generateSessionId, isWellFormedSessionId } from './lib/ids.js'
+export {
+  MissingClientError,
+  SessionConfigError,
+  SessionConflictError,
+  SessionCookieTooLargeError,
+  SessionError,
+  SessionNotStartedError,
+  SessionReadonlyError,
+  SessionSerializationError,
+  SessionStoreError,
+  SessionTypeError,
+} from './lib/errors.js'

@@ -1,0 +1,10 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, describe, it } from 'node:test'
+import { FileDriver } from '../../src/drivers/file.js'
+import { runDriverConformance } from '../../src/testing/conformance.js'
+
+const folder = mkdtempSync(join(tmpdir(), 'tessera-file-'))
+after(() => rmSync(folder, { recursive: true, force: true }))
+runDriverConformance({ name: 'file', create: () => new FileDriver({ path: folder }), describe, it, after })
