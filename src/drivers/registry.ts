@@ -25,6 +25,16 @@ export type DriverFactory = (config: DriverConfig) => SessionDriver | Promise<Se
 export const BUILTIN_DRIVERS: Readonly<Record<string, () => Promise<DriverFactory>>> = {
   memory: async () => (config) => memoryDriver(config as MemoryDriverOptions),
   file: async () => (config) => fileDriver(config as unknown as FileDriverOptions),
+  cookie: () => loadDriverModule('./cookie.js'),
+  redis: () => loadDriverModule('./redis.js'),
+  sqlite: () => loadDriverModule('./sqlite.js'),
+  postgres: () => loadDriverModule('./postgres.js'),
+}
+
+/** Each lazily loaded driver module exports `createDriver`, a {@link DriverFactory}. */
+async function loadDriverModule(specifier: string): Promise<DriverFactory> {
+  const module = (await import(specifier)) as { createDriver: DriverFactory }
+  return module.createDriver
 }
 
 export function isBuiltinDriver(name: string): boolean {

@@ -6,7 +6,7 @@ import { supports, type Change, type SessionDriver, type StoredRecord } from '..
 import { emptyData } from '../drivers/record.js'
 import { generateSessionId, storageKeyFor } from '../lib/ids.js'
 
-type TestFn = () => unknown | Promise<unknown>
+type TestFn = (context?: unknown) => void | Promise<void>
 /** The test functions of your runner: node:test's, vitest's or mocha's all fit. */
 export interface TestApi {
   describe: (name: string, fn: () => void) => unknown
@@ -96,12 +96,13 @@ export function runDriverConformance(options: ConformanceOptions): void {
         const key = randomKey()
         const record = makeRecord({})
         Object.defineProperty(record.data, '__proto__', { value: conformanceCodec.encode({ polluted: true }, '__proto__'), enumerable: true })
-        record.data.constructor = conformanceCodec.encode('c', 'constructor')
+        const constructorKey = 'constructor'
+        record.data[constructorKey] = conformanceCodec.encode('c', constructorKey)
         await store.write(key, record, ttl)
         const back = await store.read(key)
         assert.ok(back && Object.hasOwn(back.data, '__proto__'), '__proto__ must come back as an own key')
         assert.equal(({} as Record<string, unknown>).polluted, undefined)
-        assert.equal(conformanceCodec.decode(back.data.constructor as string, 'constructor'), 'c')
+        assert.equal(conformanceCodec.decode(back.data[constructorKey] as string, constructorKey), 'c')
       })
 
       it('replaces a record on a second write', async () => {
