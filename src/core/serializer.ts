@@ -14,7 +14,10 @@ const TAG = '$t'
 
 class UnstorableValue extends Error {
   readonly path: string[] = []
-  constructor(readonly reason: string) {
+  constructor(
+    readonly reason: string,
+    readonly hint = 'session values must be data (JSON values, Date, BigInt, Map, Set, Uint8Array)',
+  ) {
     super(reason)
   }
 }
@@ -110,7 +113,7 @@ function encodeObject(object: object, ancestors: object[]): string {
   const toJSON = (object as { toJSON?: unknown }).toJSON
   if (typeof toJSON === 'function') return encode(toJSON.call(object), ancestors)
   const className = (proto?.constructor as { name?: string } | undefined)?.name || 'an unknown class'
-  throw new UnstorableValue(`an instance of ${className} (store a plain object, or give the class a toJSON method)`)
+  throw new UnstorableValue(`an instance of ${className}`, 'store a plain object, or give the class a toJSON method')
 }
 
 function defineOwn(target: Record<string, unknown>, key: string, value: unknown): void {
@@ -182,7 +185,7 @@ export const typedJsonSerializer: Serializer = {
     } catch (error) {
       if (!(error instanceof UnstorableValue)) throw error
       const where = error.path.length > 0 ? ` at "${error.path.join('.').replace(/\.\[/g, '[')}"` : ''
-      throw new SessionSerializationError(`Cannot store ${error.reason}${where} in the session: session values must be data (JSON values, Date, BigInt, Map, Set, Uint8Array).`)
+      throw new SessionSerializationError(`Cannot store ${error.reason}${where} in the session: ${error.hint}.`)
     }
   },
   deserialize(raw: string | Uint8Array): unknown {
