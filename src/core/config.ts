@@ -53,8 +53,8 @@ export interface SessionConfig<Names extends string = string> {
   enabled?: boolean
   /** Name of the driver used when none is named. Default: the only/first configured driver. */
   default?: NoInfer<Names>
-  /** Named drivers: `{ redis: { driver: 'redis', connection: {…} } }`. */
-  drivers?: Record<Names, DriverConfig>
+  /** Named drivers: `{ redis: { driver: 'redis', connection: {…} } }`, or driver instances. */
+  drivers?: Record<Names, DriverConfig | SessionDriver>
   /** Shorthand for a single driver: `{ driver: 'file', path: '/tmp/sessions' }`. */
   driver?: string
   /** Session lifetime in minutes. Default 120. */
@@ -109,14 +109,14 @@ export interface ResolvedCookie {
 export interface ResolvedDriver {
   config: DriverConfig
   lifetimeMs: number
+  /** Set when the config named a driver instance rather than a driver config. */
+  instance?: SessionDriver
 }
 
 export interface ResolvedConfig {
   enabled: boolean
   defaultDriver: string
   drivers: ReadonlyMap<string, ResolvedDriver>
-  /** A driver instance passed directly (`new SessionManager(driver)`), registered as `default`. */
-  instance: SessionDriver | undefined
   lifetimeMs: number
   cookie: ResolvedCookie
   keyring: Keyring
@@ -217,9 +217,20 @@ export function resolveCookie(config: SessionConfig): ResolvedCookie {
   }
 }
 
+/** True for an object that implements the required driver methods. */
+export function isDriverInstance(value: unknown): value is SessionDriver {
+  if (typeof value !== 'object' || value === null) return false
+  const candidate = value as Record<string, unknown>
+  return typeof candidate.read === 'function' && typeof candidate.write === 'function' && typeof candidate.destroy === 'function'
+}
+
 function resolveDrivers(config: SessionConfig, lifetimeMs: number): Map<string, ResolvedDriver> {
   const drivers = new Map<string, ResolvedDriver>()
-  const add = (name: string, entry: DriverConfig): void => {
+  const add = (name: string, entry: DriverConfig | SessionDriver): void => {
+    if (isDriverInstance(entry)) {
+      drivers.set(name, { config: { driver: entry.name ?? name }, lifetimeMs, instance: entry })
+      return
+    }
     if (typeof entry !== 'object' || entry === null || typeof entry.driver !== 'string' || entry.driver === '') {
       throw new SessionConfigError(`drivers.${name} must be an object with a "driver" name, e.g. { driver: 'memory' }.`)
     }
@@ -229,7 +240,7 @@ function resolveDrivers(config: SessionConfig, lifetimeMs: number): Map<string, 
     if (typeof config.drivers !== 'object' || config.drivers === null) {
       throw new SessionConfigError('drivers must be an object of named driver configs.')
     }
-    for (const [name, entry] of Object.entries(config.drivers)) add(name, entry as DriverConfig)
+    for (const [name, entry] of Object.entries(config.drivers)) add(name, entry as DriverConfig | SessionDriver)
   }
   if (typeof config.driver === 'string') {
     const options = Object.fromEntries(Object.entries(config).filter(([key]) => !MANAGER_KEYS.has(key)))
@@ -271,7 +282,7 @@ export function resolveConfig(config: SessionConfig = {}, instance?: SessionDriv
   if (typeof config !== 'object' || config === null) throw new SessionConfigError('The session config must be an object.')
   const lifetimeMs = lifetimeOf('', config, DEFAULT_LIFETIME_MINUTES * 60_000)
   const drivers = resolveDrivers(config, lifetimeMs)
-  if (instance) drivers.set('default', { config: { driver: instance.name ?? 'custom' }, lifetimeMs })
+  if (instance) drivers.set('default', { config: { driver: instance.name ?? 'custom' }, lifetimeMs, instance })
   const defaultDriver = instance ? 'default' : (config.default ?? (typeof config.driver === 'string' ? config.driver : [...drivers.keys()][0])) as string
   if (!drivers.has(defaultDriver)) {
     throw new SessionConfigError(
@@ -292,7 +303,6 @@ export function resolveConfig(config: SessionConfig = {}, instance?: SessionDriv
     enabled: config.enabled ?? true,
     defaultDriver,
     drivers,
-    instance,
     lifetimeMs,
     cookie: resolveCookie(config),
     ...resolveKeys(config),

@@ -1,10 +1,10 @@
-import type { SessionDriver } from '../drivers/contract.js'
+import { supports, type CookieJar, type SessionDriver } from '../drivers/contract.js'
 import { BUILTIN_DRIVERS, isBuiltinDriver, type DriverConfig, type DriverFactory } from '../drivers/registry.js'
 import type { Keyring } from '../lib/crypto.js'
 import { SessionConfigError, SessionError } from '../lib/errors.js'
 import { storageKeyFor } from '../lib/ids.js'
 import { SessionCodec } from './codec.js'
-import { resolveConfig, type ResolvedConfig, type ResolvedCookie, type SessionConfig } from './config.js'
+import { isDriverInstance, resolveConfig, type ResolvedConfig, type ResolvedCookie, type SessionConfig } from './config.js'
 import { SessionEventEmitter, SessionEvents, type SessionEventMap, type SessionEventName } from './events.js'
 import { Session, type SessionContext, type SessionData, type SessionInit } from './session.js'
 import { GuardedStore } from './store.js'
@@ -25,15 +25,14 @@ export interface OpenOptions {
   driver?: string
   /** Open read-only: reads work, changes throw, nothing is written. */
   readonly?: boolean
+  /**
+   * The request's cookie jar. Request-scoped drivers (the sealed cookie driver) keep the session
+   * in it; other drivers ignore it. The HTTP adapters pass it for you.
+   */
+  jar?: CookieJar
 }
 
 const globalExtensions = new Map<string, DriverFactory>()
-
-function isDriverInstance(value: unknown): value is SessionDriver {
-  if (typeof value !== 'object' || value === null) return false
-  const candidate = value as Record<string, unknown>
-  return typeof candidate.read === 'function' && typeof candidate.write === 'function' && typeof candidate.destroy === 'function'
-}
 
 /**
  * Owns the configuration, the named drivers, events and garbage collection, and makes the
@@ -57,8 +56,8 @@ export class SessionManager<Data extends SessionData = SessionData, Names extend
     const instance = isDriverInstance(config) ? config : undefined
     const options = (instance ? {} : config) as SessionManagerOptions<Data, Names>
     this.config = resolveConfig(options as SessionConfig, instance)
-    for (const [name, { config: entry }] of this.config.drivers) {
-      if (name === 'default' && instance) continue
+    for (const [name, { config: entry, instance: given }] of this.config.drivers) {
+      if (given) continue
       if (!isBuiltinDriver(entry.driver) && !globalExtensions.has(entry.driver)) {
         throw new SessionConfigError(
           `drivers.${name} uses the unknown driver "${entry.driver}". Built-in drivers: ${Object.keys(BUILTIN_DRIVERS).join(', ')}. Register a custom driver first with SessionManager.extend('${entry.driver}', factory), or call manager.extend() and open it with manager.driver('${entry.driver}').`,
@@ -112,7 +111,8 @@ export class SessionManager<Data extends SessionData = SessionData, Names extend
   /** A session that is not started yet; `await session.start()` loads or creates it. */
   session(options: OpenOptions = {}): Session<Data> {
     this.#assertOpen()
-    const session = new this.#sessionClass({ context: this.context(options.driver), id: options.id ?? null, readonly: options.readonly ?? false })
+    const context = options.jar ? this.#requestContext(options.driver, options.jar) : this.context(options.driver)
+    const session = new this.#sessionClass({ context, id: options.id ?? null, readonly: options.readonly ?? false })
     if (this.config.gcProbability > 0 && Math.random() < this.config.gcProbability) void this.#collectInBackground()
     return session
   }
@@ -182,8 +182,8 @@ export class SessionManager<Data extends SessionData = SessionData, Names extend
     const entry: DriverConfig = configured?.config ?? { driver: name }
     const lifetimeMs = configured?.lifetimeMs ?? this.config.lifetimeMs
     let driver: SessionDriver
-    if (name === 'default' && this.config.instance) {
-      driver = this.config.instance
+    if (configured?.instance) {
+      driver = configured.instance
     } else {
       const factory = this.#extensions.get(entry.driver) ?? globalExtensions.get(entry.driver) ?? (await BUILTIN_DRIVERS[entry.driver]?.())
       if (!factory) {
@@ -208,6 +208,14 @@ export class SessionManager<Data extends SessionData = SessionData, Names extend
       schema,
       events: this.events,
     }
+  }
+
+  /** The context with its store bound to one request's cookie jar, for request-scoped drivers. */
+  async #requestContext(name: string | undefined, jar: CookieJar): Promise<SessionContext> {
+    const context = await this.context(name)
+    const { driver, name: driverName } = context.store
+    if (!supports(driver, 'forRequest')) return context
+    return { ...context, store: new GuardedStore(driver.forRequest(jar), driverName, this.config.storeTimeoutMs) }
   }
 
   async #collectInBackground(): Promise<void> {

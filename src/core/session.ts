@@ -293,9 +293,7 @@ export class Session<Data extends SessionData = SessionData> {
   get<K extends keyof Data & string>(key: K, defaultValue: NonNullable<Data[K]>): NonNullable<Data[K]>
   get(key: string, defaultValue?: unknown): unknown {
     this.#assertStarted('get')
-    const value = this.#read(key)
-    if (value !== null && typeof value === 'object') this.#watched.add(key)
-    return value ?? defaultValue
+    return this.#readWatched(key) ?? defaultValue
   }
 
   /** Stores a value, or several from an object. Values must be data; anything else throws now. */
@@ -316,13 +314,13 @@ export class Session<Data extends SessionData = SessionData> {
   /** All data as a new object. */
   all(): Partial<Data> {
     this.#assertStarted('all')
-    return Object.fromEntries([...this.#encoded.keys()].map((key) => [key, this.get(key as keyof Data & string)])) as Partial<Data>
+    return Object.fromEntries([...this.#encoded.keys()].map((key) => [key, this.#readWatched(key)])) as Partial<Data>
   }
 
   /** Only the named keys (those present). */
   only<K extends keyof Data & string>(keys: readonly K[]): Partial<Pick<Data, K>> {
     this.#assertStarted('only')
-    return Object.fromEntries(keys.filter((key) => this.#encoded.has(key)).map((key) => [key, this.get(key)])) as Partial<Pick<Data, K>>
+    return Object.fromEntries(keys.filter((key) => this.#encoded.has(key)).map((key) => [key, this.#readWatched(key)])) as Partial<Pick<Data, K>>
   }
 
   /** All data except the named keys. */
@@ -330,7 +328,7 @@ export class Session<Data extends SessionData = SessionData> {
     this.#assertStarted('except')
     const skip = new Set<string>(keys)
     return Object.fromEntries(
-      [...this.#encoded.keys()].filter((key) => !skip.has(key)).map((key) => [key, this.get(key as keyof Data & string)]),
+      [...this.#encoded.keys()].filter((key) => !skip.has(key)).map((key) => [key, this.#readWatched(key)]),
     ) as Partial<Omit<Data, K>>
   }
 
@@ -545,6 +543,13 @@ export class Session<Data extends SessionData = SessionData> {
     if (encoded === undefined) return undefined
     const value = this.context.codec.decode(encoded, key)
     this.#values.set(key, value)
+    return value
+  }
+
+  /** Reads a value that leaves this object: objects are watched for in-place changes. */
+  #readWatched(key: string): unknown {
+    const value = this.#read(key)
+    if (value !== null && typeof value === 'object') this.#watched.add(key)
     return value
   }
 
