@@ -1,0 +1,288 @@
+import { mkdirSync } from 'node:fs'
+import { dirname, resolve } from 'node:path'
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises'
+import { SessionConfigError } from '../lib/errors.js'
+import { applyChanges } from './apply.js'
+import { importClient, type ClientRequirement } from './client.js'
+import type { Change, PatchOptions, PatchResult, SessionDriver, SessionSummary, StoredRecord } from './contract.js'
+import type { DriverConfig, DriverFactory } from './registry.js'
+import {
+  assertStorageKey,
+  COLUMNS,
+  GC_BATCH_SIZE,
+  isStorageKey,
+  recordToParams,
+  rowToRecord,
+  rowToSummary,
+  warnCorruptRow,
+  type CorruptRowHandler,
+  type SessionRow,
+} from './sql/rows.js'
+import { DEFAULT_TABLE, sqlTable, type SqlTable } from './sql/table.js'
+import type { GcBatchOptions } from './sql/gc.js'
+
+export const SQLITE_DRIVER = 'sqlite'
+
+/** The client this driver loads on first use; checked against package.json by a test. */
+export const SQLITE_CLIENT: ClientRequirement = { driver: SQLITE_DRIVER, package: 'better-sqlite3', range: '^12.0.0' }
+
+/** The parts of a better-sqlite3 statement this driver uses. */
+export interface SqliteStatement {
+  run(...params: unknown[]): { changes: number }
+  get(...params: unknown[]): unknown
+  all(...params: unknown[]): unknown[]
+}
+
+/** The parts of a better-sqlite3 `Database` this driver uses (structural, so no type dependency). */
+export interface SqliteDatabase {
+  prepare(sql: string): SqliteStatement
+  exec(sql: string): unknown
+  pragma(source: string, options?: { simple?: boolean }): unknown
+  transaction<F extends (...args: never[]) => unknown>(fn: F): F & { immediate: F }
+  close(): unknown
+}
+
+interface SqliteModule {
+  default: new (path: string, options?: { timeout?: number }) => SqliteDatabase
+}
+
+export interface SqliteDriverOptions {
+  /** Database file, created (with its folder) on first use; `':memory:'` for a private in-memory database. */
+  path?: string
+  /** An open better-sqlite3 Database to use instead of `path`; the driver never closes it. */
+  database?: SqliteDatabase
+  /** Table name; created with its indexes on first use. Default `tessera_sessions`. */
+  table?: string
+  /** How long a write waits for another process's write lock, in ms. Default 5000. */
+  busyTimeout?: number
+  /** Called for each corrupt row (then deleted and treated as no session). Default: a process warning. */
+  onCorrupt?: CorruptRowHandler
+}
+
+interface Statements {
+  read: SqliteStatement
+  write: SqliteStatement
+  update: SqliteStatement
+  touch: SqliteStatement
+  destroy: SqliteStatement
+  listByUser: SqliteStatement
+  destroyByUser: SqliteStatement
+  gcBatch: SqliteStatement
+}
+
+/** Schema of the sessions table; runs on first use with `IF NOT EXISTS`, so it is safe to repeat. */
+export function sqliteSchemaSql(table: string = DEFAULT_TABLE): string {
+  const t = sqlTable(SQLITE_DRIVER, table, false)
+  return `CREATE TABLE IF NOT EXISTS ${t.quoted} (
+  key TEXT PRIMARY KEY NOT NULL,
+  data TEXT NOT NULL,
+  flash TEXT,
+  created_at INTEGER NOT NULL,
+  last_seen_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  version INTEGER NOT NULL,
+  user_id TEXT,
+  device TEXT
+);
+CREATE INDEX IF NOT EXISTS ${t.expiresIndex} ON ${t.quoted} (expires_at);
+CREATE INDEX IF NOT EXISTS ${t.userIndex} ON ${t.quoted} (user_id) WHERE user_id IS NOT NULL;
+`
+}
+
+/**
+ * Sessions in one SQLite table through better-sqlite3 (12.x). The database runs in WAL mode, so
+ * readers never wait for the writer. better-sqlite3 is synchronous: a patch runs start to finish
+ * without yielding, and as a `BEGIN IMMEDIATE` transaction it also excludes other processes that
+ * share the file (they wait up to `busyTimeout`).
+ */
+export class SqliteDriver implements SessionDriver {
+  readonly name = SQLITE_DRIVER
+  readonly #options: SqliteDriverOptions
+  readonly #table: SqlTable
+  readonly #onCorrupt: CorruptRowHandler
+  #opening: Promise<{ db: SqliteDatabase; statements: Statements }> | undefined
+  #owned: SqliteDatabase | undefined
+
+  constructor(options: SqliteDriverOptions) {
+    if (options?.database === undefined && (typeof options?.path !== 'string' || options.path.trim() === '')) {
+      throw new SessionConfigError(
+        'sqlite driver: pass "path" (the database file, e.g. { driver: "sqlite", path: "./storage/sessions.db" }) or an open better-sqlite3 Database as "database".',
+      )
+    }
+    if (options.busyTimeout !== undefined && !(Number.isInteger(options.busyTimeout) && options.busyTimeout >= 0)) {
+      throw new SessionConfigError(`sqlite driver: "busyTimeout" must be a whole number of milliseconds (0 or more), got ${String(options.busyTimeout)}.`)
+    }
+    if (options.onCorrupt !== undefined && typeof options.onCorrupt !== 'function') {
+      throw new SessionConfigError('sqlite driver: "onCorrupt" must be a function that receives a report of each corrupt row.')
+    }
+    this.#options = { ...options }
+    this.#table = sqlTable(SQLITE_DRIVER, options.table ?? DEFAULT_TABLE, false)
+    this.#onCorrupt = options.onCorrupt ?? warnCorruptRow
+  }
+
+  /** The validated table name. */
+  get table(): string {
+    return this.#table.name
+  }
+
+  async read(key: string): Promise<StoredRecord | null> {
+    if (!isStorageKey(key)) return null
+    const { statements } = await this.#ready()
+    const row = statements.read.get(key, Date.now()) as SessionRow | undefined
+    return row ? this.#toRecord(statements, key, row) : null
+  }
+
+  async write(key: string, record: StoredRecord, ttl: number): Promise<void> {
+    assertStorageKey(SQLITE_DRIVER, key)
+    const { statements } = await this.#ready()
+    statements.write.run(...recordToParams(key, record, Date.now() + ttl))
+  }
+
+  async destroy(key: string): Promise<void> {
+    if (!isStorageKey(key)) return
+    const { statements } = await this.#ready()
+    statements.destroy.run(key)
+  }
+
+  async touch(key: string, ttl: number): Promise<void> {
+    if (!isStorageKey(key)) return
+    const { statements } = await this.#ready()
+    const now = Date.now()
+    statements.touch.run(now, now + ttl, key, now)
+  }
+
+  async patch(key: string, changes: readonly Change[], options: PatchOptions): Promise<PatchResult> {
+    if (!isStorageKey(key)) return 'missing'
+    const { db, statements } = await this.#ready()
+    const apply = db.transaction((): PatchResult => {
+      const now = Date.now()
+      const row = statements.read.get(key, now) as SessionRow | undefined
+      const record = row ? this.#toRecord(statements, key, row) : null
+      if (!record) return 'missing'
+      const next = applyChanges(record, changes, options.codec, options.ttl, now)
+      const [, data, flash, , lastSeenAt, expiresAt, version, userId, device] = recordToParams(key, next, next.meta.expiresAt)
+      statements.update.run(data, flash, lastSeenAt, expiresAt, version, userId, device, key)
+      return 'applied'
+    })
+    return apply.immediate()
+  }
+
+  async gc(): Promise<number> {
+    return this.gcInBatches()
+  }
+
+  /**
+   * Deletes expired rows `batchSize` at a time (default 5,000), each batch its own short
+   * transaction, yielding to the event loop in between so requests are served meanwhile.
+   */
+  async gcInBatches(options: GcBatchOptions = {}): Promise<number> {
+    const { statements } = await this.#ready()
+    const batchSize = options.batchSize ?? GC_BATCH_SIZE
+    const now = Date.now()
+    let total = 0
+    for (;;) {
+      const started = performance.now()
+      const { changes } = statements.gcBatch.run(now, batchSize)
+      options.onBatch?.({ rows: changes, ms: performance.now() - started })
+      total += changes
+      if (changes < batchSize) return total
+      await yieldToEventLoop()
+    }
+  }
+
+  async listByUser(userId: string): Promise<SessionSummary[]> {
+    const { statements } = await this.#ready()
+    const rows = statements.listByUser.all(userId, Date.now()) as SessionRow[]
+    return rows.map(rowToSummary).filter((summary): summary is SessionSummary => summary !== null)
+  }
+
+  async destroyByUser(userId: string, options: { exceptKeys?: readonly string[] } = {}): Promise<number> {
+    const { statements } = await this.#ready()
+    const except = JSON.stringify(options.exceptKeys ?? [])
+    const rows = statements.destroyByUser.all(userId, except) as { expires_at: unknown }[]
+    const now = Date.now()
+    return rows.filter((row) => typeof row.expires_at === 'number' && row.expires_at > now).length
+  }
+
+  /** Closes the database if this driver opened it; an injected database stays open. */
+  async close(): Promise<void> {
+    const opening = this.#opening
+    this.#opening = undefined
+    await opening?.catch(() => undefined)
+    this.#owned?.close()
+    this.#owned = undefined
+  }
+
+  #toRecord(statements: Statements, key: string, row: SessionRow): StoredRecord | null {
+    const result = rowToRecord(row)
+    if ('record' in result) return result.record
+    statements.destroy.run(key)
+    try {
+      this.#onCorrupt({ driver: SQLITE_DRIVER, table: this.#table.name, key, reason: result.corrupt })
+    } catch {
+      // A throwing report handler must not turn a corrupt row into a failed request.
+    }
+    return null
+  }
+
+  #ready(): Promise<{ db: SqliteDatabase; statements: Statements }> {
+    this.#opening ??= this.#open().catch((error: unknown) => {
+      this.#opening = undefined
+      throw error
+    })
+    return this.#opening
+  }
+
+  async #open(): Promise<{ db: SqliteDatabase; statements: Statements }> {
+    let db = this.#options.database
+    if (db === undefined) {
+      const { default: Database } = await importClient<SqliteModule>(SQLITE_CLIENT)
+      const path = this.#options.path as string
+      if (path !== ':memory:' && !path.startsWith('file:')) mkdirSync(dirname(resolve(path)), { recursive: true, mode: 0o700 })
+      db = new Database(path, { timeout: this.#options.busyTimeout ?? 5_000 })
+      this.#owned = db
+      try {
+        // WAL: readers and the single writer do not block each other; NORMAL sync is durable
+        // across application crashes and only risks the last commits on power loss.
+        db.pragma('journal_mode = WAL')
+        db.pragma('synchronous = NORMAL')
+      } catch (error) {
+        db.close()
+        this.#owned = undefined
+        throw error
+      }
+    }
+    db.exec(sqliteSchemaSql(this.#table.name))
+    return { db, statements: prepare(db, this.#table.quoted) }
+  }
+}
+
+function prepare(db: SqliteDatabase, t: string): Statements {
+  return {
+    read: db.prepare(`SELECT ${COLUMNS} FROM ${t} WHERE key = ? AND expires_at > ?`),
+    write: db.prepare(
+      `INSERT INTO ${t} (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (key) DO UPDATE SET data = excluded.data, flash = excluded.flash, created_at = excluded.created_at,
+         last_seen_at = excluded.last_seen_at, expires_at = excluded.expires_at, version = excluded.version,
+         user_id = excluded.user_id, device = excluded.device`,
+    ),
+    update: db.prepare(
+      `UPDATE ${t} SET data = ?, flash = ?, last_seen_at = ?, expires_at = ?, version = ?, user_id = ?, device = ? WHERE key = ?`,
+    ),
+    touch: db.prepare(`UPDATE ${t} SET last_seen_at = ?, expires_at = ? WHERE key = ? AND expires_at > ?`),
+    destroy: db.prepare(`DELETE FROM ${t} WHERE key = ?`),
+    listByUser: db.prepare(
+      `SELECT key, user_id, created_at, last_seen_at, expires_at, device FROM ${t} WHERE user_id = ? AND expires_at > ? ORDER BY last_seen_at DESC`,
+    ),
+    destroyByUser: db.prepare(`DELETE FROM ${t} WHERE user_id = ? AND key NOT IN (SELECT value FROM json_each(?)) RETURNING expires_at`),
+    gcBatch: db.prepare(`DELETE FROM ${t} WHERE key IN (SELECT key FROM ${t} WHERE expires_at <= ? LIMIT ?)`),
+  }
+}
+
+/** Creates a SQLite driver: `sqliteDriver({ path: './storage/sessions.db' })`. */
+export function sqliteDriver(options: SqliteDriverOptions): SqliteDriver {
+  return new SqliteDriver(options)
+}
+
+/** Registry entry: `{ driver: 'sqlite', path, table?, busyTimeout?, database?, onCorrupt? }`. */
+export const createDriver: DriverFactory = (config: DriverConfig) => new SqliteDriver(config as SqliteDriverOptions)
