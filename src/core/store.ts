@@ -24,22 +24,22 @@ export class GuardedStore {
   }
 
   read(key: string): Promise<StoredRecord | null> {
-    return this.#call('read', () => this.driver.read(key))
+    return this.#call('read a session', () => this.driver.read(key))
   }
 
   write(key: string, record: StoredRecord, ttl: number): Promise<void> {
-    return this.#call('write', () => this.driver.write(key, record, ttl))
+    return this.#call('write a session', () => this.driver.write(key, record, ttl))
   }
 
   destroy(key: string): Promise<void> {
-    return this.#call('destroy', () => this.driver.destroy(key))
+    return this.#call('destroy a session', () => this.driver.destroy(key))
   }
 
   touch(key: string, ttl: number): Promise<void> {
     const driver = this.driver
-    if (typeof driver.touch === 'function') return this.#call('touch', () => driver.touch(key, ttl))
+    if (typeof driver.touch === 'function') return this.#call('touch a session', () => driver.touch(key, ttl))
     // Drivers written against the four-method seed contract may lack touch: rewrite the record.
-    return this.#call('touch', async () => {
+    return this.#call('touch a session', async () => {
       const record = await driver.read(key)
       if (!record) return
       record.meta.lastSeenAt = Date.now()
@@ -51,8 +51,8 @@ export class GuardedStore {
   /** Applies a change log: natively where the driver can, else read → apply → write. */
   patch(key: string, changes: readonly Change[], options: PatchOptions): Promise<PatchResult> {
     const driver = this.driver
-    if (supports(driver, 'patch')) return this.#call('update', () => driver.patch(key, changes, options))
-    return this.#call('update', async () => {
+    if (supports(driver, 'patch')) return this.#call('update a session', () => driver.patch(key, changes, options))
+    return this.#call('update a session', async () => {
       const record = await driver.read(key)
       if (!record) return 'missing'
       await driver.write(key, applyChanges(record, changes, options.codec, options.ttl), options.ttl)
@@ -61,29 +61,29 @@ export class GuardedStore {
   }
 
   gc(): Promise<number | void> {
-    return this.#call('collect expired', () => this.driver.gc())
+    return this.#call('collect expired sessions', () => this.driver.gc())
   }
 
   listByUser(userId: string): Promise<SessionSummary[]> {
     const driver = this.driver
     if (!supports(driver, 'listByUser')) return Promise.reject(this.#unsupported('listByUser'))
-    return this.#call('list', () => driver.listByUser(userId))
+    return this.#call('list sessions', () => driver.listByUser(userId))
   }
 
   destroyByUser(userId: string, exceptKeys: readonly string[] = []): Promise<number> {
     const driver = this.driver
     if (!supports(driver, 'destroyByUser')) return Promise.reject(this.#unsupported('destroyByUser'))
-    return this.#call('destroy', () => driver.destroyByUser(userId, { exceptKeys }))
+    return this.#call('destroy sessions', () => driver.destroyByUser(userId, { exceptKeys }))
   }
 
   lock(key: string, ttl: number): Promise<Unlock> {
     const driver = this.driver
     if (!supports(driver, 'lock')) return Promise.reject(this.#unsupported('lock'))
-    return this.#call('lock', () => driver.lock(key, ttl))
+    return this.#call('lock a session', () => driver.lock(key, ttl))
   }
 
   async close(): Promise<void> {
-    if (supports(this.driver, 'close')) await this.#call('close', () => (this.driver.close as () => Promise<void>)())
+    if (supports(this.driver, 'close')) await this.#call('close its connections', () => (this.driver.close as () => Promise<void>)())
   }
 
   #unsupported(capability: string): SessionError {
@@ -115,7 +115,7 @@ export class GuardedStore {
       .catch((error: unknown) => {
         if (error instanceof SessionError) throw error
         throw new SessionStoreError(
-          `The "${this.name}" session store failed to ${operation} a session. Check that it is reachable and configured; the driver's error is attached as "cause".`,
+          `The "${this.name}" session store failed to ${operation}. Check that it is reachable and configured; the driver's error is attached as "cause".`,
           { driver: this.name, cause: error },
         )
       })
