@@ -3,6 +3,7 @@ import type { SessionDriver } from '../drivers/contract.js'
 import { Keyring, type KeyMaterial } from '../lib/crypto.js'
 import { parseDuration, type Duration } from '../lib/durations.js'
 import { SessionConfigError } from '../lib/errors.js'
+import { SECURITY_KEYS, resolveSecurity, type ResolvedSecurity, type SecurityConfig } from './security-config.js'
 import { typedJsonSerializer, type Serializer } from './serializer.js'
 
 /** The subset of the Standard Schema spec (standardschema.dev) Tessera uses: zod, valibot, arktype… */
@@ -48,7 +49,7 @@ export interface EncryptionConfig {
 }
 
 /** Configuration of a {@link SessionManager}. Every field is optional. */
-export interface SessionConfig<Names extends string = string> {
+export interface SessionConfig<Names extends string = string> extends SecurityConfig {
   /** Turns sessions on or off for the whole app (middleware passes requests through). Default true. */
   enabled?: boolean
   /** Name of the driver used when none is named. Default: the only/first configured driver. */
@@ -132,12 +133,14 @@ export interface ResolvedConfig {
   gcProbability: number
   storeTimeoutMs: number
   onStoreError: 'fail' | 'anonymous'
+  /** CSRF-independent security policies: session limit, rate limit, binding, remember-me. */
+  security: ResolvedSecurity
 }
 
 const MANAGER_KEYS = new Set([
   'enabled', 'default', 'drivers', 'driver', 'lifetime', 'age', 'cookie', 'cookieName', 'clearWithBrowser',
   'keys', 'encryption', 'serializer', 'schema', 'idleTimeout', 'absoluteTimeout', 'touchAfter', 'gcInterval',
-  'gcProbability', 'storeTimeout', 'onStoreError', 'sessionClass',
+  'gcProbability', 'storeTimeout', 'onStoreError', 'sessionClass', ...SECURITY_KEYS,
 ])
 const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
 const UNSAFE_ATTRIBUTE = /[;\r\n\0]/
@@ -296,15 +299,28 @@ export function resolveConfig(config: SessionConfig = {}, instance?: SessionDriv
   if (config.schema !== undefined && typeof config.schema?.['~standard']?.validate !== 'function') {
     throw new SessionConfigError('schema must be a Standard Schema validator (zod, valibot, arktype, …).')
   }
+  const cookie = resolveCookie(config)
+  const longest = Math.max(...[...drivers.values()].map((entry) => entry.lifetimeMs))
+  if (!cookie.clearWithBrowser && longest > MAX_COOKIE_AGE_MS) {
+    throw new SessionConfigError(
+      `The session lifetime (${Math.round(longest / 86_400_000)} days) is longer than browsers keep cookies (400 days): shorten lifetime/age, or set cookie.clearWithBrowser.`,
+    )
+  }
   if (config.onStoreError !== undefined && config.onStoreError !== 'fail' && config.onStoreError !== 'anonymous') {
     throw new SessionConfigError(`onStoreError must be 'fail' or 'anonymous', got ${JSON.stringify(config.onStoreError)}.`)
+  }
+  const security = resolveSecurity(config)
+  if (security.securityStore !== undefined && !drivers.has(security.securityStore)) {
+    throw new SessionConfigError(
+      `securityStore names the driver "${security.securityStore}", which is not configured. Configured drivers: ${[...drivers.keys()].join(', ')}.`,
+    )
   }
   return {
     enabled: config.enabled ?? true,
     defaultDriver,
     drivers,
     lifetimeMs,
-    cookie: resolveCookie(config),
+    cookie,
     ...resolveKeys(config),
     serializer,
     schema: config.schema,
@@ -315,6 +331,7 @@ export function resolveConfig(config: SessionConfig = {}, instance?: SessionDriv
     gcProbability: share('gcProbability', config.gcProbability, 0),
     storeTimeoutMs: duration('storeTimeout', config.storeTimeout) ?? 5_000,
     onStoreError: config.onStoreError ?? 'fail',
+    security,
   }
 }
 

@@ -14,7 +14,7 @@ export const SessionEvents = {
   INVALIDATED: 'session:invalidated',
   /** A session was removed from its store: `(sessionId)`. */
   DESTROYED: 'session:destroyed',
-  /** A session presented by a client had passed its idle or absolute timeout: `(reason)`. */
+  /** A session presented by a client had passed its idle or absolute timeout, or was revoked: `(reason)`. */
   EXPIRED: 'session:expired',
   /** Stored data failed the configured schema; the request got an empty session: `(session, issues)`. */
   INVALID_DATA: 'session:invalid-data',
@@ -22,6 +22,14 @@ export const SessionEvents = {
   STORE_ERROR: 'session:store-error',
   /** Garbage collection ran: `(removed, driverName)`. */
   GC: 'session:gc',
+  /** Sessions of a user were revoked (`revokeAll`, remember-me theft, session limit): `(userId, removed)`. */
+  REVOKED: 'session:revoked',
+  /** A rotated remember-me token was presented again; all of the user's tokens and sessions were revoked: `(userId)`. */
+  REMEMBER_ME_THEFT: 'session:remember-me-theft',
+  /** A session was presented with another IP or User-Agent than it is bound to: `(session, mismatch)`. */
+  BINDING_MISMATCH: 'session:binding-mismatch',
+  /** Session creation was refused by the rate limit: `(scope)`. */
+  RATE_LIMITED: 'session:rate-limited',
 } as const
 
 export type SessionEventName = (typeof SessionEvents)[keyof typeof SessionEvents]
@@ -33,10 +41,14 @@ export interface SessionEventMap {
   'session:regenerated': [session: Session, oldId: string, newId: string]
   'session:invalidated': [session: Session]
   'session:destroyed': [sessionId: string]
-  'session:expired': [reason: 'idle' | 'absolute']
+  'session:expired': [reason: 'idle' | 'absolute' | 'revoked']
   'session:invalid-data': [session: Session, issues: readonly unknown[]]
   'session:store-error': [error: SessionStoreError | SessionError]
   'session:gc': [removed: number, driverName: string]
+  'session:revoked': [userId: string, removed: number]
+  'session:remember-me-theft': [userId: string]
+  'session:binding-mismatch': [session: Session, mismatch: { fields: readonly ('ip' | 'userAgent')[]; action: 'reject' | 'log' }]
+  'session:rate-limited': [scope: 'ip' | 'user']
 }
 
 /** A typed event emitter; listener errors propagate to the emitting call as usual. */

@@ -8,6 +8,7 @@ import { isDriverInstance, resolveConfig, type ResolvedConfig, type ResolvedCook
 import { SessionEventEmitter, SessionEvents, type SessionEventMap, type SessionEventName } from './events.js'
 import { Session, type SessionContext, type SessionData, type SessionInit } from './session.js'
 import { GuardedStore } from './store.js'
+import { UserSessions, type CreateSessionOptions, type ListedSession, type RevokeAllOptions, type UserSession } from './users.js'
 
 /** A Session subclass a manager can build instead of `Session`. */
 export type SessionClass<Data extends SessionData> = new (init: SessionInit) => Session<Data>
@@ -46,6 +47,7 @@ export class SessionManager<Data extends SessionData = SessionData, Names extend
   readonly #codec: SessionCodec
   readonly #sessionClass: SessionClass<Data>
   readonly #gcTimer: NodeJS.Timeout | undefined
+  readonly #users: UserSessions<Data>
   #closed = false
 
   /**
@@ -66,6 +68,7 @@ export class SessionManager<Data extends SessionData = SessionData, Names extend
     }
     this.#codec = new SessionCodec(this.config.serializer, this.config.sealing)
     this.#sessionClass = options.sessionClass ?? (Session as SessionClass<Data>)
+    this.#users = new UserSessions<Data>(this)
     if (this.config.gcIntervalMs !== null) {
       this.#gcTimer = setInterval(() => void this.#collectInBackground(), this.config.gcIntervalMs)
       this.#gcTimer.unref()
@@ -152,6 +155,57 @@ export class SessionManager<Data extends SessionData = SessionData, Names extend
     return total
   }
 
+  // ---------------------------------------------------------------- per-user sessions (seeds 003, 004)
+
+  /** Per-user session management and the security state behind it (used by `tessera` security helpers). */
+  get users(): UserSessions<Data> {
+    return this.#users
+  }
+
+  /**
+   * Creates a stored session bound to `userId` and returns it with its id (put the id in the
+   * cookie). Applies `maxSessionsPerUser` and the `rateLimit.create` budget per user (and per IP
+   * when `options.device.ip` is given).
+   */
+  createSession(userId: string, data?: Partial<Data>, options?: CreateSessionOptions): Promise<UserSession<Data>> {
+    return this.#users.create(userId, data, options)
+  }
+
+  /** The live session with this id, or null when it is unknown, expired or revoked. */
+  getSession(id: string): Promise<UserSession<Data> | null> {
+    return this.#users.get(id)
+  }
+
+  /** Merges `data` into a session's data; false when the session is gone. */
+  updateSession(id: string, data: Partial<Data>): Promise<boolean> {
+    return this.#users.update(id, data)
+  }
+
+  /** Extends a session's expiry to a full lifetime from now; false when it is gone. */
+  refreshSession(id: string): Promise<boolean> {
+    return this.#users.refresh(id)
+  }
+
+  /** Ends a session by id (logout). */
+  deleteSession(id: string): Promise<void> {
+    return this.#users.delete(id)
+  }
+
+  /** The user's live sessions (device name, IP, created and last-active times, key), most recent first. */
+  listSessions(userId: string): Promise<ListedSession[]> {
+    return this.#users.list(userId)
+  }
+
+  /** Ends one session by storage key or id; with `{ userId }` only if it belongs to that user. */
+  revokeSession(keyOrId: string, options?: { userId?: string }): Promise<boolean> {
+    return this.#users.revoke(keyOrId, options)
+  }
+
+  /** Ends all of a user's sessions (and remember-me tokens) except `options.except`; works for cookie sessions too. */
+  revokeAll(userId: string, options?: RevokeAllOptions): Promise<number> {
+    return this.#users.revokeAll(userId, options)
+  }
+
   on<E extends SessionEventName>(event: E, listener: (...args: SessionEventMap[E]) => void): this {
     this.events.on(event, listener)
     return this
@@ -198,8 +252,9 @@ export class SessionManager<Data extends SessionData = SessionData, Names extend
     }
     const { touchAfter, idleTimeoutMs, absoluteTimeoutMs, schema, storeTimeoutMs } = this.config
     const touchBase = idleTimeoutMs === null ? lifetimeMs : Math.min(lifetimeMs, idleTimeoutMs)
+    const store = new GuardedStore(driver, driver.name ?? entry.driver, storeTimeoutMs)
     return {
-      store: new GuardedStore(driver, driver.name ?? entry.driver, storeTimeoutMs),
+      store,
       codec: this.#codec,
       lifetimeMs,
       touchAfterMs: touchBase * touchAfter,
@@ -207,6 +262,7 @@ export class SessionManager<Data extends SessionData = SessionData, Names extend
       absoluteTimeoutMs,
       schema,
       events: this.events,
+      guards: this.#users.guards(store, { idleTimeoutMs, absoluteTimeoutMs }),
     }
   }
 

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto'
 import type { Change, DeviceInfo, RecordMeta, StoredRecord } from '../drivers/contract.js'
 import { MemoryDriver } from '../drivers/memory.js'
 import { emptyData } from '../drivers/record.js'
@@ -29,7 +30,24 @@ export interface SessionContext {
   absoluteTimeoutMs: number | null
   schema: StandardSchemaV1 | undefined
   events: SessionEventEmitter
+  /** Security hooks installed by the manager (session limit, stateless revocation). */
+  guards?: SessionGuards
 }
+
+/** Hooks a Session calls at load and when it is bound to a user. */
+export interface SessionGuards {
+  /** Before a session is stored as bound to `userId` (login); may throw to refuse it. */
+  beforeBind?(userId: string, key: string): Promise<void>
+  /** After the bound session is stored; may end the user's other sessions. */
+  afterBind?(userId: string, key: string): Promise<void>
+  /** At load: true when the stored session was revoked by a server-side record (stateless stores). */
+  isRevoked?(key: string, meta: RecordMeta): Promise<boolean>
+}
+
+/** Data key under which `csrfToken()` keeps the session's synchronizer token. */
+export const CSRF_SESSION_KEY = '_csrf'
+
+const newCsrfToken = (): string => randomBytes(32).toString('base64url')
 
 export interface SessionInit {
   /**
@@ -142,12 +160,14 @@ export class Session<Data extends SessionData = SessionData> {
     const flashChange = this.#flashChange()
     const now = Date.now()
     const { lifetimeMs: ttl, store, codec } = this.context
+    const binding = this.#binding()
     if (!this.#persisted) {
       const flash = flashChange?.value ?? null
       if (this.#encoded.size === 0 && flash === null && !this.#pendingUser?.userId) {
         this.#changes = []
         return
       }
+      if (binding) await this.context.guards?.beforeBind?.(binding, this.#key)
       const record = this.#snapshot(flash, now)
       await store.write(this.#key, record, ttl)
       this.#persisted = true
@@ -156,6 +176,7 @@ export class Session<Data extends SessionData = SessionData> {
       if (flashChange) this.#changes.push(flashChange)
       if (this.#pendingUser) this.#changes.push({ op: 'user', ...this.#pendingUser })
       if (this.#changes.length > 0) {
+        if (binding) await this.context.guards?.beforeBind?.(binding, this.#key)
         const result = await store.patch(this.#key, this.#changes, { ttl, codec })
         if (result === 'missing') {
           // Another request destroyed this session meanwhile (logout): it stays destroyed.
@@ -175,6 +196,7 @@ export class Session<Data extends SessionData = SessionData> {
     this.#changes = []
     this.#pendingUser = undefined
     if (flashChange) this.#flashStored(flashChange.value)
+    if (binding) await this.context.guards?.afterBind?.(binding, this.#key)
     this.context.events.emit(SessionEvents.COMMITTED, this as Session)
   }
 
@@ -191,8 +213,12 @@ export class Session<Data extends SessionData = SessionData> {
     this.#assertWritable('regenerate')
     const oldId = this.#id
     const oldKey = this.#key
+    // A token seen under the old id must not work under the new one (login = privilege change).
+    if (this.#encoded.has(CSRF_SESSION_KEY)) this.#set(CSRF_SESSION_KEY, newCsrfToken())
     this.#assignId(generateSessionId())
     if (this.#persisted) {
+      const binding = this.#binding()
+      if (binding) await this.context.guards?.beforeBind?.(binding, this.#key)
       this.#collectMutations()
       const flashChange = this.#flashChange()
       const now = Date.now()
@@ -206,6 +232,7 @@ export class Session<Data extends SessionData = SessionData> {
       this.#pendingUser = undefined
       this.#flashStored(flash)
       this.context.events.emit(SessionEvents.DESTROYED, oldId)
+      if (binding) await this.context.guards?.afterBind?.(binding, this.#key)
     }
     this.context.events.emit(SessionEvents.REGENERATED, this as Session, oldId, this.#id)
   }
@@ -284,6 +311,20 @@ export class Session<Data extends SessionData = SessionData> {
   setUser(userId: string | null, device?: DeviceInfo): void {
     this.#assertWritable('setUser')
     this.#pendingUser = device ? { userId, device } : { userId }
+  }
+
+  /**
+   * The session's CSRF synchronizer token, created on first use and kept in the session. Render
+   * it into forms (`_csrf`) or send it as `x-csrf-token`; it changes on `regenerate()`.
+   */
+  csrfToken(): string {
+    this.#assertStarted('csrfToken')
+    const existing = this.#read(CSRF_SESSION_KEY)
+    if (typeof existing === 'string' && existing !== '') return existing
+    this.#assertWritable('csrfToken')
+    const token = newCsrfToken()
+    this.#set(CSRF_SESSION_KEY, token)
+    return token
   }
 
   // ---------------------------------------------------------------- data API
@@ -483,7 +524,13 @@ export class Session<Data extends SessionData = SessionData> {
         : idleTimeoutMs !== null && now - record.meta.lastSeenAt >= idleTimeoutMs
           ? 'idle'
           : null
-    if (reason === null) return record
+    if (reason === null) {
+      const revoked = record.meta.userId !== undefined && (await this.context.guards?.isRevoked?.(key, record.meta))
+      if (!revoked) return record
+      await this.context.store.destroy(key)
+      this.context.events.emit(SessionEvents.EXPIRED, 'revoked')
+      return null
+    }
     await this.context.store.destroy(key)
     this.context.events.emit(SessionEvents.EXPIRED, reason)
     return null
@@ -639,6 +686,12 @@ export class Session<Data extends SessionData = SessionData> {
       if (user.device) meta.device = user.device
     }
     this.#meta = meta
+  }
+
+  /** The user this save binds the session to, when that is new (login), else null. */
+  #binding(): string | null {
+    const userId = this.#pendingUser?.userId
+    return userId && (!this.#persisted || userId !== this.#meta?.userId) ? userId : null
   }
 
   #assertStarted(operation: string): void {

@@ -100,3 +100,38 @@ export class SessionCookieTooLargeError extends SessionError {
     this.limit = limit
   }
 }
+
+/** A request that changes state failed the CSRF check (missing or wrong token, cross-site origin). */
+export class CsrfError extends SessionError {
+  /** Which check failed: `origin` (Origin / Sec-Fetch-Site) or `token`. */
+  readonly reason: 'origin' | 'token'
+  constructor(reason: 'origin' | 'token', message: string) {
+    super(message, { code: 'E_SESSION_CSRF', status: 403 })
+    this.reason = reason
+  }
+}
+
+/** Too many sessions were created from one client or for one user in the configured window. */
+export class RateLimitError extends SessionError {
+  /** Seconds until the next attempt can succeed (sent as `Retry-After`). */
+  readonly retryAfter: number
+  constructor(scope: 'ip' | 'user', retryAfter: number) {
+    super(`Too many new sessions for this ${scope === 'ip' ? 'client' : 'user'}; retry in ${retryAfter} s.`, {
+      code: 'E_SESSION_RATE_LIMITED',
+      status: 429,
+    })
+    this.retryAfter = retryAfter
+  }
+}
+
+/** A user already has `maxSessionsPerUser` sessions and the policy is `onLimit: 'refuse'`. */
+export class SessionLimitError extends SessionError {
+  readonly limit: number
+  constructor(limit: number) {
+    super(`This user already has the maximum of ${limit} active session(s); sign out on another device first.`, {
+      code: 'E_SESSION_LIMIT',
+      status: 403,
+    })
+    this.limit = limit
+  }
+}
