@@ -2,7 +2,9 @@
  * Tessera: session management for Node.js web applications.
  * Core entry point; framework adapters live at `tessera/express`, `tessera/fastify`, …
  */
-export { createSession, SessionManager } from './core/manager.js'
+export { createSession } from './core/manager.js'
+// The manager with HTTP entry points (middleware(), readonlySession()); core stays HTTP-free.
+export { SessionManager } from './session-manager.js'
 export type { OpenOptions, SessionClass, SessionManagerOptions } from './core/manager.js'
 export { Session, Session as SessionStore } from './core/session.js'
 export type { ArrayKeys, NumericKeys, SessionContext, SessionData, SessionInit } from './core/session.js'

@@ -81,9 +81,14 @@ export interface SessionSummary {
 /** Releases a lock taken with {@link SessionDriver.lock}. */
 export type Unlock = () => Promise<void>
 
-/** The request's cookie jar, handed to request-scoped drivers (the sealed cookie driver). */
+/**
+ * The request's cookie jar, handed to request-scoped drivers (the sealed cookie driver). The jar
+ * owns every cookie attribute (path, domain, secure, …) except the lifetime; reads see the
+ * request's cookies with this request's own sets and deletes applied.
+ */
 export interface CookieJar {
   get(name: string): string | undefined
+  /** `maxAge` in seconds; omitted (or a browser-session config) makes a browser-session cookie. */
   set(name: string, value: string, options: { maxAge?: number }): void
   delete(name: string): void
 }
@@ -112,10 +117,15 @@ export interface SessionDriver {
   lock?(key: string, ttl: number): Promise<Unlock>
   /** Closes connections and timers. */
   close?(): Promise<void>
+  /**
+   * Request-scoped drivers (the sealed cookie driver) keep state in the request itself: this
+   * returns a driver bound to one request's cookie jar. The core calls it once per request.
+   */
+  forRequest?(jar: CookieJar): SessionDriver
 }
 
 /** Optional capabilities of a driver. */
-export type DriverCapability = 'patch' | 'listByUser' | 'destroyByUser' | 'lock' | 'close'
+export type DriverCapability = 'patch' | 'listByUser' | 'destroyByUser' | 'lock' | 'close' | 'forRequest'
 
 /** True when the driver implements the named optional capability. */
 export function supports<C extends DriverCapability>(

@@ -1,0 +1,8 @@
+/**
+ * Express adapter (Express 4 and 5): `app.use(session(manager))`, then `req.session`.
+ * Express middleware is connect middleware, so this is the connect adapter under its own name.
+ */
+export { session } from './connect.js'
+export type { ConnectMiddleware, SessionRequest } from './connect.js'
+export { loadReadonlySession } from './lifecycle.js'
+export type { SessionMiddlewareOptions } from './lifecycle.js'

@@ -1,0 +1,206 @@
+import { SessionEvents } from '../core/events.js'
+import type { SessionManager } from '../core/manager.js'
+import type { Session, SessionData } from '../core/session.js'
+import { supports } from '../drivers/contract.js'
+import { SessionError, SessionStoreError } from '../lib/errors.js'
+import { cookieAttributes, RequestCookies, signId, verifyId } from './cookies.js'
+
+/** Options every adapter takes. */
+export interface SessionMiddlewareOptions {
+  /** Driver name; default: the manager's default driver. */
+  driver?: string
+  /** Load sessions read-only and never commit them (e.g. for WebSocket upgrade requests). */
+  readonly?: boolean
+  /**
+   * Called when a commit fails after the handler ran and the adapter had to answer with the
+   * error's status itself (node:http and connect/Express). Use it to log; the error never
+   * carries session ids or data.
+   */
+  onError?: (error: unknown) => void
+}
+
+/** A manager as adapters accept it: any driver names. */
+export type AnyManager<Data extends SessionData = SessionData> = SessionManager<Data, string>
+
+interface DriverFacts {
+  /** Cookie Max-Age in seconds: the driver's session lifetime. */
+  maxAge: number
+  /** The driver keeps sessions in the request's cookies (sealed cookie driver). */
+  requestScoped: boolean
+}
+
+const NO_COOKIES: readonly string[] = Object.freeze([])
+
+/**
+ * The framework-neutral request lifecycle: read and verify the id cookie, open the session,
+ * and, after the handler, commit it once and say which cookies to set. Adapters build one per
+ * middleware (setup work happens here, once) and call {@link begin} per request.
+ */
+export class SessionLifecycle<Data extends SessionData = SessionData> {
+  readonly manager: AnyManager<Data>
+  readonly #driver: string | undefined
+  readonly #readonly: boolean
+  readonly #attributes: ReturnType<typeof cookieAttributes>
+  #facts: DriverFacts | undefined
+  #pendingFacts: Promise<DriverFacts> | undefined
+
+  constructor(manager: AnyManager<Data>, options: SessionMiddlewareOptions = {}) {
+    this.manager = manager
+    this.#driver = options.driver
+    this.#readonly = options.readonly ?? false
+    this.#attributes = cookieAttributes(manager.cookie)
+  }
+
+  /** False when the manager is switched off (`enabled: false`): adapters then pass requests through. */
+  get enabled(): boolean {
+    return this.manager.enabled
+  }
+
+  /**
+   * Opens the session of one request from its Cookie header. A store failure either throws the
+   * {@link SessionStoreError} (`onStoreError: 'fail'`) or yields an empty session that is never
+   * saved (`'anonymous'`); both emit `SessionEvents.STORE_ERROR`.
+   */
+  async begin(cookieHeader: string | undefined, options: { readonly?: boolean } = {}): Promise<RequestSession<Data>> {
+    const facts = this.#facts ?? (await (this.#pendingFacts ??= this.#resolveFacts()))
+    const { manager } = this
+    const { name, clearWithBrowser } = manager.cookie
+    const jar = new RequestCookies(cookieHeader, this.#attributes, clearWithBrowser)
+    const presented = jar.get(name)
+    const verified = verifyId(manager.keyring, presented)
+    const readonly = options.readonly ?? this.#readonly
+    const session = manager.session({
+      id: verified?.id ?? null,
+      driver: this.#driver,
+      readonly,
+      jar: facts.requestScoped ? jar : undefined,
+    })
+    try {
+      await session.start()
+    } catch (error) {
+      if (!(error instanceof SessionStoreError)) throw error
+      manager.events.emit(SessionEvents.STORE_ERROR, error)
+      if (manager.config.onStoreError === 'fail') throw error
+      const anonymous = manager.session({ driver: this.#driver, readonly })
+      await anonymous.start() // no id: no store call
+      return new RequestSession(anonymous, jar, { ...this.#requestFacts(facts), presented: false, rotated: false, anonymous: true })
+    }
+    return new RequestSession(session, jar, {
+      ...this.#requestFacts(facts),
+      presented: presented !== undefined,
+      rotated: verified?.rotated ?? false,
+      anonymous: false,
+    })
+  }
+
+  #requestFacts(facts: DriverFacts): Omit<RequestFacts, 'presented' | 'rotated' | 'anonymous'> {
+    const { manager } = this
+    return { ...facts, manager, clearWithBrowser: manager.cookie.clearWithBrowser }
+  }
+
+  async #resolveFacts(): Promise<DriverFacts> {
+    try {
+      const context = await this.manager.context(this.#driver)
+      this.#facts = {
+        maxAge: Math.floor(context.lifetimeMs / 1000),
+        requestScoped: supports(context.store.driver, 'forRequest'),
+      }
+      return this.#facts
+    } catch (error) {
+      this.#pendingFacts = undefined // a failed driver setup is retried by the next request
+      throw error
+    }
+  }
+}
+
+interface RequestFacts extends DriverFacts {
+  presented: boolean
+  rotated: boolean
+  anonymous: boolean
+  clearWithBrowser: boolean
+  manager: Pick<AnyManager, 'cookie' | 'keyring' | 'events' | 'config'>
+}
+
+/** One request's session and its cookies. `commit()` runs once; later calls do nothing. */
+export class RequestSession<Data extends SessionData = SessionData> {
+  readonly session: Session<Data>
+  readonly cookies: RequestCookies
+  readonly #facts: RequestFacts
+  readonly #initialId: string
+  #committed = false
+
+  constructor(session: Session<Data>, cookies: RequestCookies, facts: RequestFacts) {
+    this.session = session
+    this.cookies = cookies
+    this.#facts = facts
+    this.#initialId = facts.presented ? session.getId() : ''
+  }
+
+  /** True when the store failed and this request runs with an empty session that is never saved. */
+  get anonymous(): boolean {
+    return this.#facts.anonymous
+  }
+
+  /** True once `commit()` has been called. */
+  get committed(): boolean {
+    return this.#committed
+  }
+
+  /**
+   * Saves the session (once) and returns the Set-Cookie values the response must carry. A request
+   * that changed nothing and is not due for a touch gets no store write and no cookie.
+   */
+  async commit(): Promise<readonly string[]> {
+    if (this.#committed) return NO_COOKIES
+    this.#committed = true
+    const { session, cookies } = this
+    const facts = this.#facts
+    if (session.readonly || facts.anonymous) return NO_COOKIES
+    const seenBefore = session.meta?.lastSeenAt
+    try {
+      await session.save()
+    } catch (error) {
+      const { manager } = facts
+      if (!(error instanceof SessionStoreError)) throw error
+      manager.events.emit(SessionEvents.STORE_ERROR, error)
+      if (manager.config.onStoreError === 'fail') throw error
+      return NO_COOKIES
+    }
+    const { name } = facts.manager.cookie
+    if (session.persisted) {
+      const id = session.getId()
+      // A touch or write moved the expiry: a cookie with Max-Age must move with it.
+      const refreshed = !facts.clearWithBrowser && session.meta?.lastSeenAt !== seenBefore
+      if (id !== this.#initialId || facts.rotated || refreshed) {
+        cookies.set(name, signId(facts.manager.keyring, id), { maxAge: facts.maxAge })
+      }
+    } else if (facts.presented) {
+      // Logout, or a cookie that named no live session: nothing is stored, so drop the cookie.
+      cookies.delete(name)
+    }
+    return cookies.setCookies()
+  }
+}
+
+/**
+ * Loads a read-only session from a Cookie header, for WebSocket upgrades and other places where
+ * nothing may be written: it is never committed and sets no cookie.
+ */
+export async function loadReadonlySession<Data extends SessionData>(
+  manager: AnyManager<Data>,
+  cookieHeader: string | undefined,
+  options: { driver?: string } = {},
+): Promise<Session<Data>> {
+  const lifecycle = new SessionLifecycle(manager, { ...options, readonly: true })
+  return (await lifecycle.begin(cookieHeader)).session
+}
+
+/** The HTTP status for an error that escaped the session layer (503 for store faults). */
+export function statusOf(error: unknown): number {
+  return error instanceof SessionError ? error.status : 500
+}
+
+/** A short response text for an error status; never the error's message (it may name internals). */
+export function statusText(status: number): string {
+  return status === 503 ? 'Service Unavailable: the session store is not reachable.' : 'Internal Server Error'
+}

@@ -1,0 +1,44 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { Session, SessionData } from '../core/session.js'
+import { SessionLifecycle, statusOf, statusText, type AnyManager, type SessionMiddlewareOptions } from './lifecycle.js'
+import { commitBeforeHeaders } from './response.js'
+
+export { loadReadonlySession } from './lifecycle.js'
+export type { SessionMiddlewareOptions } from './lifecycle.js'
+
+/** A node request with its session. */
+export type SessionIncomingMessage<Data extends SessionData = SessionData> = IncomingMessage & { session: Session<Data> }
+
+/**
+ * Wraps a plain node:http handler: `createServer(withSession(manager, (req, res) => …))`, with
+ * `req.session` set and committed before the response's headers go out. When the store fails
+ * (`onStoreError: 'fail'`) the handler is not called and the client gets 503.
+ * With `enabled: false` the handler runs without a session.
+ */
+export function withSession<Data extends SessionData = SessionData>(
+  manager: AnyManager<Data>,
+  handler: (req: SessionIncomingMessage<Data>, res: ServerResponse) => unknown,
+  options: SessionMiddlewareOptions = {},
+): (req: IncomingMessage, res: ServerResponse) => void {
+  const lifecycle = new SessionLifecycle(manager, options)
+  const { onError } = options
+  return function tesseraRequest(req, res) {
+    if (!lifecycle.enabled) {
+      handler(req as SessionIncomingMessage<Data>, res)
+      return
+    }
+    lifecycle.begin(req.headers.cookie).then(
+      (handle) => {
+        const request = req as SessionIncomingMessage<Data>
+        request.session = handle.session
+        if (!handle.session.readonly && !handle.anonymous) commitBeforeHeaders(res, handle, onError)
+        handler(request, res)
+      },
+      (error: unknown) => {
+        const status = statusOf(error)
+        res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8' }).end(statusText(status))
+        onError?.(error)
+      },
+    )
+  }
+}

@@ -1,0 +1,72 @@
+import assert from 'node:assert/strict'
+import { createServer } from 'node:http'
+import { describe, it, after } from 'node:test'
+import express, { type Request } from 'express'
+import { session, type SessionRequest } from '../../../src/http/express.js'
+import { MemoryDriver } from '../../../src/drivers/memory.js'
+import type { SessionManager } from '../../../src/index.js'
+import { Browser, COOKIE, listen, makeManager, routes, runAdapterSuite, type RunningServer } from './support.js'
+
+function app(manager: SessionManager, mount: (app: express.Express) => void): express.Express {
+  const application = express()
+  application.use(express.json())
+  mount(application)
+  for (const [route, handler] of Object.entries(routes)) {
+    const [method, path] = route.split(' ') as [string, string]
+    application[method === 'GET' ? 'get' : 'post'](path, async (req, res) => {
+      const result = await handler((req as Request & SessionRequest).session, (req.body ?? {}) as Record<string, unknown>)
+      if (result.redirect) res.redirect(303, result.redirect)
+      else res.json(result.json)
+    })
+  }
+  return application
+}
+
+runAdapterSuite('express (tessera/express)', (manager) => listen(createServer(app(manager, (a) => a.use(session(manager))))))
+runAdapterSuite('express (manager.middleware())', (manager) => listen(createServer(app(manager, (a) => a.use(manager.middleware())))))
+
+describe('express: commit before headers', () => {
+  const servers: RunningServer[] = []
+  after(() => Promise.all(servers.map((server) => server.close())))
+
+  it('carries the cookie on streamed bodies, explicit writeHead and res.end', async () => {
+    const manager = makeManager(new MemoryDriver())
+    const application = express()
+    application.use(manager.middleware())
+    application.post('/stream', (req, res) => {
+      ;(req as Request & SessionRequest).session.put('streamed', true)
+      res.write('part one, ')
+      setTimeout(() => res.end('part two'), 5)
+    })
+    application.post('/head', (req, res) => {
+      ;(req as Request & SessionRequest).session.put('head', true)
+      res.writeHead(201, { 'content-type': 'text/plain' })
+      res.end('created')
+    })
+    application.get('/read', (req, res) => {
+      const s = (req as Request & SessionRequest).session
+      res.json({ streamed: s.get('streamed') ?? null, head: s.get('head') ?? null })
+    })
+    const server = await listen(createServer(application))
+    servers.push(server)
+    const browser = new Browser(server.url)
+    const streamed = await browser.request('/stream', { method: 'POST' })
+    assert.equal(await streamed.text(), 'part one, part two')
+    assert.ok(browser.cookies.has(COOKIE))
+    const head = await browser.request('/head', { method: 'POST' })
+    assert.equal(head.status, 201)
+    assert.equal(head.headers.get('content-type'), 'text/plain')
+    assert.equal(await head.text(), 'created')
+    assert.deepEqual(await browser.json('/read'), { streamed: true, head: true })
+  })
+
+  it('passes requests through when sessions are disabled', async () => {
+    const manager = makeManager(new MemoryDriver(), { enabled: false })
+    const application = express()
+    application.use(manager.middleware())
+    application.get('/', (req, res) => res.json({ hasSession: 'session' in req }))
+    const server = await listen(createServer(application))
+    servers.push(server)
+    assert.deepEqual(await new Browser(server.url).json('/'), { hasSession: false })
+  })
+})
