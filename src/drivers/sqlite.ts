@@ -38,7 +38,7 @@ export interface SqliteDatabase {
   prepare(sql: string): SqliteStatement
   exec(sql: string): unknown
   pragma(source: string, options?: { simple?: boolean }): unknown
-  transaction<F extends (...args: never[]) => unknown>(fn: F): F & { immediate: F }
+  transaction(fn: () => unknown): { (): unknown; immediate(): unknown }
   close(): unknown
 }
 
@@ -164,7 +164,7 @@ export class SqliteDriver implements SessionDriver {
       statements.update.run(data, flash, lastSeenAt, expiresAt, version, userId, device, key)
       return 'applied'
     })
-    return apply.immediate()
+    return apply.immediate() as PatchResult
   }
 
   async gc(): Promise<number> {
