@@ -1,0 +1,60 @@
+import type { IncomingHttpHeaders } from 'node:http'
+import type { Session, SessionData } from '../core/session.js'
+import { SessionLifecycle, type AnyManager, type RequestSession, type SessionMiddlewareOptions } from './lifecycle.js'
+
+export { loadReadonlySession } from './lifecycle.js'
+export type { SessionMiddlewareOptions } from './lifecycle.js'
+
+const HANDLE = Symbol('tessera.session')
+
+/** A Fastify request with its session: `(request as FastifyRequest & SessionRequest).session`. */
+export interface SessionRequest<Data extends SessionData = SessionData> {
+  session: Session<Data>
+}
+
+interface RequestLike {
+  headers: IncomingHttpHeaders
+  session?: Session | null
+  [HANDLE]?: RequestSession
+}
+interface ReplyLike {
+  header(name: string, value: string): unknown
+}
+/** The parts of a Fastify instance the plugin uses (structural: no runtime dependency on fastify). */
+export interface FastifyLike {
+  decorateRequest(property: string, value: null): unknown
+  addHook(name: string, hook: (...args: never[]) => unknown): unknown
+}
+
+/** The request's session (undefined when sessions are disabled). */
+export function getSession<Data extends SessionData = SessionData>(request: object): Session<Data> | undefined {
+  return ((request as RequestLike).session ?? undefined) as Session<Data> | undefined
+}
+
+/**
+ * Fastify plugin: `await app.register(session(manager))`, then `request.session`. It loads the
+ * session in `onRequest` and commits it in `onSend`, before the reply's headers are written. It
+ * applies to the whole instance (no encapsulation), like fastify-plugin. A store fault with
+ * `onStoreError: 'fail'` becomes a `SessionStoreError` reply with status 503.
+ */
+export function session<Data extends SessionData = SessionData>(manager: AnyManager<Data>, options: SessionMiddlewareOptions = {}) {
+  const lifecycle = new SessionLifecycle(manager, options)
+  const onRequest = async (request: RequestLike): Promise<void> => {
+    if (!lifecycle.enabled) return
+    const handle = (await lifecycle.begin(request.headers.cookie)) as unknown as RequestSession
+    request[HANDLE] = handle
+    request.session = handle.session
+  }
+  const onSend = async (request: RequestLike, reply: ReplyLike, payload: unknown): Promise<unknown> => {
+    const handle = request[HANDLE]
+    if (handle) for (const cookie of await handle.commit()) reply.header('set-cookie', cookie)
+    return payload
+  }
+  const plugin = async function tesseraSession(fastify: FastifyLike): Promise<void> {
+    fastify.decorateRequest('session', null)
+    fastify.addHook('onRequest', onRequest)
+    fastify.addHook('onSend', onSend)
+  }
+  // Same markers as fastify-plugin: hooks reach routes outside this plugin's scope.
+  return Object.assign(plugin, { [Symbol.for('skip-override')]: true, [Symbol.for('fastify.display-name')]: 'tessera-session' })
+}
