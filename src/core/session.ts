@@ -291,6 +291,12 @@ export class Session<Data extends SessionData = SessionData> {
     return this.#persisted
   }
 
+  /** True when `save()` would create or change the stored record (not counting in-place edits of objects). */
+  get hasPendingWrites(): boolean {
+    if (!this.#persisted) return this.#encoded.size > 0 || this.#outgoingFlash.size > 0 || Boolean(this.#pendingUser?.userId)
+    return this.#changes.length > 0 || this.#outgoingFlashDirty || this.#pendingUser !== undefined || this.#storedFlash === 'incoming'
+  }
+
   /** True after `invalidate()` in this request. */
   get invalidated(): boolean {
     return this.#invalidated

@@ -1,0 +1,252 @@
+import { randomBytes } from 'node:crypto'
+import { parseCookie, stringifySetCookie } from 'cookie'
+import { CSRF_SESSION_KEY } from '../core/session.js'
+import { safeEqual, type Keyring } from '../lib/crypto.js'
+import { CsrfError, SessionConfigError } from '../lib/errors.js'
+
+/** What a session must offer for the synchronizer-token mode (a Tessera `Session` does). */
+export interface CsrfSession {
+  csrfToken(): string
+  get(key: string): unknown
+}
+
+export interface CsrfOptions {
+  /**
+   * `session` (default): the token lives in the session (`session.csrfToken()`).
+   * `double-submit`: for sessionless endpoints; the token is a signed random value in a cookie,
+   * echoed back in the header or form field.
+   */
+  mode?: 'session' | 'double-submit'
+  /** Header carrying the token. Default `x-csrf-token`. */
+  header?: string
+  /** Form field carrying the token (the body must already be parsed). Default `_csrf`. */
+  field?: string
+  /** Methods that are never checked. Default GET, HEAD, OPTIONS, TRACE. */
+  ignoreMethods?: readonly string[]
+  /** Other origins allowed to send unsafe requests, e.g. `['https://admin.example.com']`. */
+  trustedOrigins?: readonly string[]
+  /** Accept `Sec-Fetch-Site: same-site` (sibling subdomains). Default false. */
+  allowSameSite?: boolean
+  /** Signing keys for `double-submit` mode: a manager (its `keyring`) or a keyring. */
+  manager?: { keyring: Keyring; cookie?: { secure: boolean } }
+  keyring?: Keyring
+  /** The double-submit cookie. Default name `__Host-csrf` when secure, else `tessera_csrf`. */
+  cookie?: { name?: string; secure?: boolean; sameSite?: 'strict' | 'lax'; path?: string }
+}
+
+/** The request facts a CSRF check needs; adapters build one from their framework's request. */
+export interface CsrfRequest {
+  method: string
+  /** A header by lower-case name. */
+  header(name: string): string | undefined
+  /** The parsed body, if the app parsed one. */
+  body?: unknown
+  /** The request's session, for `session` mode. */
+  session?: CsrfSession | undefined
+  /** A request cookie by name, for `double-submit` mode. */
+  cookie?(name: string): string | undefined
+}
+
+/** Options with defaults filled in; build once with {@link resolveCsrfOptions}. */
+export interface ResolvedCsrfOptions {
+  mode: 'session' | 'double-submit'
+  header: string
+  field: string
+  ignore: ReadonlySet<string>
+  trustedOrigins: ReadonlySet<string>
+  allowSameSite: boolean
+  keyring: Keyring | null
+  cookie: { name: string; secure: boolean; sameSite: 'strict' | 'lax'; path: string }
+}
+
+const SAFE_METHODS = ['GET', 'HEAD', 'OPTIONS', 'TRACE']
+const DOUBLE_SUBMIT_CONTEXT = 'tessera/csrf:'
+
+export function resolveCsrfOptions(options: CsrfOptions = {}): ResolvedCsrfOptions {
+  const mode = options.mode ?? 'session'
+  if (mode !== 'session' && mode !== 'double-submit') {
+    throw new SessionConfigError(`csrf mode must be 'session' or 'double-submit', got ${JSON.stringify(mode)}.`)
+  }
+  const keyring = options.keyring ?? options.manager?.keyring ?? null
+  if (mode === 'double-submit' && !keyring) {
+    throw new SessionConfigError("csrf({ mode: 'double-submit' }) signs its cookie: pass { manager } (its keys are used) or { keyring }.")
+  }
+  const trusted = new Set<string>()
+  for (const origin of options.trustedOrigins ?? []) {
+    let parsed: URL
+    try {
+      parsed = new URL(origin)
+    } catch {
+      throw new SessionConfigError(`csrf trustedOrigins entries must be origins such as 'https://app.example.com', got ${JSON.stringify(origin)}.`)
+    }
+    trusted.add(parsed.origin)
+  }
+  const secure = options.cookie?.secure ?? options.manager?.cookie?.secure ?? process.env.NODE_ENV === 'production'
+  return {
+    mode,
+    header: (options.header ?? 'x-csrf-token').toLowerCase(),
+    field: options.field ?? '_csrf',
+    ignore: new Set((options.ignoreMethods ?? SAFE_METHODS).map((method) => method.toUpperCase())),
+    trustedOrigins: trusted,
+    allowSameSite: options.allowSameSite ?? false,
+    keyring,
+    cookie: {
+      name: options.cookie?.name ?? (secure ? '__Host-csrf' : 'tessera_csrf'),
+      secure,
+      sameSite: options.cookie?.sameSite ?? 'strict',
+      path: options.cookie?.path ?? '/',
+    },
+  }
+}
+
+/** A fresh double-submit token: `<nonce>.<signature>`. */
+export function issueDoubleSubmitToken(keyring: Keyring): string {
+  const nonce = randomBytes(24).toString('base64url')
+  return `${nonce}.${keyring.sign(DOUBLE_SUBMIT_CONTEXT + nonce)}`
+}
+
+/** True when `token` is a double-submit token signed by one of the keyring's keys. */
+export function isSignedDoubleSubmitToken(keyring: Keyring, token: string | undefined): token is string {
+  if (typeof token !== 'string' || token.length > 256) return false
+  const dot = token.indexOf('.')
+  if (dot <= 0) return false
+  return keyring.verify(DOUBLE_SUBMIT_CONTEXT + token.slice(0, dot), token.slice(dot + 1)) !== null
+}
+
+/**
+ * The first line: reject requests a browser marks as cross-site, or whose Origin is neither this
+ * host nor trusted. Requests without these headers (non-browser clients) go on to the token check.
+ */
+function checkOrigin(request: CsrfRequest, options: ResolvedCsrfOptions): CsrfError | null {
+  const origin = request.header('origin')
+  if (origin !== undefined) {
+    if (options.trustedOrigins.has(origin)) return null
+    let host: string | null = null
+    try {
+      host = origin === 'null' ? null : new URL(origin).host
+    } catch {
+      host = null
+    }
+    if (host === null || host !== request.header('host')) {
+      return new CsrfError('origin', 'Cross-origin request refused: its Origin is not this site. Add the origin to csrf({ trustedOrigins }) if it should be allowed.')
+    }
+  }
+  const site = request.header('sec-fetch-site')
+  if (site === 'cross-site' || (site === 'same-site' && !options.allowSameSite)) {
+    return new CsrfError('origin', `Request refused: the browser marked it ${site}. Send it from this origin, or allow it with csrf({ trustedOrigins }) / csrf({ allowSameSite: true }).`)
+  }
+  return null
+}
+
+function presentedToken(request: CsrfRequest, options: ResolvedCsrfOptions): string | undefined {
+  const header = request.header(options.header)
+  if (typeof header === 'string' && header !== '') return header
+  const body = request.body
+  if (typeof body === 'object' && body !== null && Object.hasOwn(body, options.field)) {
+    const value = (body as Record<string, unknown>)[options.field]
+    if (typeof value === 'string' && value !== '') return value
+  }
+  return undefined
+}
+
+/**
+ * The framework-neutral CSRF check. Returns null when the request may proceed, else the
+ * {@link CsrfError} (status 403) to answer with. Safe methods always pass.
+ */
+export function verifyCsrf(request: CsrfRequest, options: ResolvedCsrfOptions): CsrfError | null {
+  if (options.ignore.has(request.method.toUpperCase())) return null
+  const origin = checkOrigin(request, options)
+  if (origin) return origin
+  const presented = presentedToken(request, options)
+  if (presented === undefined) {
+    return new CsrfError('token', `CSRF token missing: send it in the "${options.header}" header or the "${options.field}" form field.`)
+  }
+  let expected: unknown
+  if (options.mode === 'session') {
+    if (!request.session) {
+      throw new SessionConfigError('csrf() in session mode needs the session middleware to run first (req.session is missing).')
+    }
+    expected = request.session.get(CSRF_SESSION_KEY)
+  } else {
+    const cookie = request.cookie?.(options.cookie.name)
+    expected = isSignedDoubleSubmitToken(options.keyring as Keyring, cookie) ? cookie : undefined
+  }
+  if (typeof expected !== 'string' || expected === '' || !safeEqual(expected, presented)) {
+    return new CsrfError('token', 'CSRF token invalid: reload the page to get a current token (tokens change at login).')
+  }
+  return null
+}
+
+/** The parts of a Node/Express request and response the middleware touches. */
+export interface CsrfIncomingMessage {
+  method?: string
+  headers: Record<string, string | string[] | undefined>
+  body?: unknown
+  session?: CsrfSession
+  /** Set by the middleware: the token to render into forms or hand to scripts. */
+  csrfToken?: () => string
+}
+export interface CsrfServerResponse {
+  getHeader(name: string): number | string | string[] | undefined
+  setHeader(name: string, value: number | string | readonly string[]): unknown
+}
+
+function headerOf(req: CsrfIncomingMessage, name: string): string | undefined {
+  const value = req.headers[name]
+  return Array.isArray(value) ? value[0] : value
+}
+
+function appendSetCookie(res: CsrfServerResponse, cookie: string): void {
+  const current = res.getHeader('set-cookie')
+  const list = current === undefined ? [] : Array.isArray(current) ? current : [String(current)]
+  res.setHeader('set-cookie', [...list, cookie])
+}
+
+/**
+ * CSRF protection as connect-style middleware (Express, connect, polka; other adapters reuse
+ * {@link verifyCsrf}): `app.use(csrf())` after the session middleware and body parser. Sets
+ * `req.csrfToken()`. A failed check calls `next(err)` with a {@link CsrfError} (status 403).
+ */
+export function csrf(options: CsrfOptions = {}) {
+  const resolved = resolveCsrfOptions(options)
+  return function csrfMiddleware(req: CsrfIncomingMessage, res: CsrfServerResponse, next: (error?: unknown) => void): void {
+    let cookies: Record<string, string | undefined> | undefined
+    const cookie = (name: string): string | undefined => {
+      cookies ??= parseCookie(headerOf(req, 'cookie') ?? '', { decode: (value) => value })
+      return cookies[name]
+    }
+    try {
+      if (resolved.mode === 'session') {
+        req.csrfToken = () => {
+          if (!req.session) throw new SessionConfigError('req.csrfToken() needs the session middleware to run before csrf().')
+          return req.session.csrfToken()
+        }
+      } else {
+        let token: string | undefined
+        req.csrfToken = () => {
+          if (token !== undefined) return token
+          const current = cookie(resolved.cookie.name)
+          if (isSignedDoubleSubmitToken(resolved.keyring as Keyring, current)) return (token = current)
+          token = issueDoubleSubmitToken(resolved.keyring as Keyring)
+          const { name, secure, sameSite, path } = resolved.cookie
+          // Readable by scripts on purpose: single-page apps copy it into the header.
+          appendSetCookie(res, stringifySetCookie(name, token, { secure, sameSite, path, httpOnly: false }))
+          return token
+        }
+      }
+      const error = verifyCsrf(
+        {
+          method: req.method ?? 'GET',
+          header: (name) => headerOf(req, name),
+          body: req.body,
+          session: req.session,
+          cookie,
+        },
+        resolved,
+      )
+      next(error ?? undefined)
+    } catch (error) {
+      next(error)
+    }
+  }
+}

@@ -1,0 +1,196 @@
+import assert from 'node:assert/strict'
+import { randomBytes } from 'node:crypto'
+import { describe, it } from 'node:test'
+import fc from 'fast-check'
+import { SessionManager } from '../../../src/core/manager.js'
+import { CSRF_SESSION_KEY, type Session } from '../../../src/core/session.js'
+import { Keyring } from '../../../src/lib/crypto.js'
+import { CsrfError } from '../../../src/lib/errors.js'
+import {
+  csrf,
+  issueDoubleSubmitToken,
+  isSignedDoubleSubmitToken,
+  resolveCsrfOptions,
+  verifyCsrf,
+  type CsrfRequest,
+} from '../../../src/security/csrf.js'
+
+const keyring = new Keyring([randomBytes(32)])
+
+function request(init: Partial<CsrfRequest> & { headers?: Record<string, string>; cookies?: Record<string, string> }): CsrfRequest {
+  const headers = { host: 'app.test', ...init.headers }
+  return {
+    method: init.method ?? 'POST',
+    header: (name) => headers[name as keyof typeof headers],
+    body: init.body,
+    session: init.session,
+    cookie: (name) => init.cookies?.[name],
+  }
+}
+
+async function startedSession(): Promise<Session> {
+  const manager = new SessionManager()
+  return manager.open()
+}
+
+describe('session.csrfToken()', () => {
+  it('is created once, kept in the session, and survives a reload', async () => {
+    const manager = new SessionManager()
+    const session = await manager.open()
+    const token = session.csrfToken()
+    assert.match(token, /^[A-Za-z0-9_-]{43}$/)
+    assert.equal(session.csrfToken(), token)
+    await session.save()
+    const again = await manager.open({ id: session.sessionId })
+    assert.equal(again.csrfToken(), token)
+  })
+
+  it('rotates on regenerate and disappears on invalidate', async () => {
+    const manager = new SessionManager()
+    const session = await manager.open()
+    const before = session.csrfToken()
+    await session.save()
+    await session.regenerate()
+    const after = session.csrfToken()
+    assert.notEqual(after, before)
+    const reloaded = await manager.open({ id: session.sessionId })
+    assert.equal(reloaded.get(CSRF_SESSION_KEY), after, 'the rotated token is what is stored')
+    await reloaded.invalidate()
+    assert.equal(reloaded.get(CSRF_SESSION_KEY), undefined)
+  })
+
+  it('different sessions get different tokens', async () => {
+    const a = await startedSession()
+    const b = await startedSession()
+    assert.notEqual(a.csrfToken(), b.csrfToken())
+  })
+})
+
+describe('verifyCsrf (session mode)', () => {
+  const options = resolveCsrfOptions()
+
+  it('lets safe methods through without a token', async () => {
+    const session = await startedSession()
+    for (const method of ['GET', 'HEAD', 'OPTIONS', 'get']) assert.equal(verifyCsrf(request({ method, session }), options), null)
+  })
+
+  it('accepts the token from the header or the form field', async () => {
+    const session = await startedSession()
+    const token = session.csrfToken()
+    assert.equal(verifyCsrf(request({ session, headers: { 'x-csrf-token': token } }), options), null)
+    assert.equal(verifyCsrf(request({ session, body: { _csrf: token } }), options), null)
+  })
+
+  it('refuses a missing token, another session’s token and a session that never issued one', async () => {
+    const session = await startedSession()
+    session.csrfToken()
+    const other = await startedSession()
+    const missing = verifyCsrf(request({ session }), options)
+    assert.ok(missing instanceof CsrfError)
+    assert.equal(missing.status, 403)
+    assert.equal(missing.code, 'E_SESSION_CSRF')
+    assert.equal(missing.reason, 'token')
+    assert.ok(verifyCsrf(request({ session, headers: { 'x-csrf-token': other.csrfToken() } }), options) instanceof CsrfError)
+    const blank = await startedSession()
+    assert.ok(verifyCsrf(request({ session: blank, headers: { 'x-csrf-token': 'x'.repeat(43) } }), options) instanceof CsrfError)
+  })
+
+  it('refuses any token that is not exactly the session’s (property)', async () => {
+    const session = await startedSession()
+    const token = session.csrfToken()
+    fc.assert(
+      fc.property(fc.string({ minLength: 1 }), (guess) => {
+        fc.pre(guess !== token)
+        assert.ok(verifyCsrf(request({ session, headers: { 'x-csrf-token': guess } }), options) instanceof CsrfError)
+        assert.ok(verifyCsrf(request({ session, body: { _csrf: guess } }), options) instanceof CsrfError)
+      }),
+      { numRuns: 500 },
+    )
+  })
+
+  it('ignores inherited and non-string form fields', async () => {
+    const session = await startedSession()
+    const token = session.csrfToken()
+    const inherited = Object.create({ _csrf: token }) as Record<string, unknown>
+    assert.ok(verifyCsrf(request({ session, body: inherited }), options) instanceof CsrfError)
+    assert.ok(verifyCsrf(request({ session, body: { _csrf: [token] } }), options) instanceof CsrfError)
+  })
+
+  it('refuses cross-site requests before looking at the token', async () => {
+    const session = await startedSession()
+    const token = session.csrfToken()
+    const headers = { 'x-csrf-token': token }
+    const crossSite = verifyCsrf(request({ session, headers: { ...headers, 'sec-fetch-site': 'cross-site' } }), options)
+    assert.equal(crossSite?.reason, 'origin')
+    assert.equal(verifyCsrf(request({ session, headers: { ...headers, 'sec-fetch-site': 'same-site' } }), options)?.reason, 'origin')
+    assert.equal(verifyCsrf(request({ session, headers: { ...headers, origin: 'https://evil.test' } }), options)?.reason, 'origin')
+    assert.equal(verifyCsrf(request({ session, headers: { ...headers, origin: 'null' } }), options)?.reason, 'origin')
+    assert.equal(verifyCsrf(request({ session, headers: { ...headers, origin: 'https://app.test', 'sec-fetch-site': 'same-origin' } }), options), null)
+  })
+
+  it('trustedOrigins and allowSameSite widen the origin check', async () => {
+    const session = await startedSession()
+    const token = session.csrfToken()
+    const trusting = resolveCsrfOptions({ trustedOrigins: ['https://admin.test'], allowSameSite: true })
+    assert.equal(verifyCsrf(request({ session, headers: { 'x-csrf-token': token, origin: 'https://admin.test', 'sec-fetch-site': 'cross-site' } }), trusting), null)
+    assert.equal(verifyCsrf(request({ session, headers: { 'x-csrf-token': token, 'sec-fetch-site': 'same-site' } }), trusting), null)
+    assert.throws(() => resolveCsrfOptions({ trustedOrigins: ['not a url'] }), /trustedOrigins entries must be origins/)
+  })
+})
+
+describe('verifyCsrf (double-submit mode)', () => {
+  const options = resolveCsrfOptions({ mode: 'double-submit', keyring })
+
+  it('accepts a signed cookie echoed in the header', () => {
+    const token = issueDoubleSubmitToken(keyring)
+    assert.equal(verifyCsrf(request({ headers: { 'x-csrf-token': token }, cookies: { [options.cookie.name]: token } }), options), null)
+  })
+
+  it('refuses unsigned or foreign-signed cookies even when header and cookie match', () => {
+    const forged = `${randomBytes(24).toString('base64url')}.${randomBytes(36).toString('base64url')}`
+    const foreign = issueDoubleSubmitToken(new Keyring([randomBytes(32)]))
+    for (const token of [forged, foreign, 'plain']) {
+      assert.equal(isSignedDoubleSubmitToken(keyring, token), false)
+      assert.ok(verifyCsrf(request({ headers: { 'x-csrf-token': token }, cookies: { [options.cookie.name]: token } }), options) instanceof CsrfError)
+    }
+  })
+
+  it('refuses a header that differs from the cookie', () => {
+    const token = issueDoubleSubmitToken(keyring)
+    const other = issueDoubleSubmitToken(keyring)
+    assert.ok(verifyCsrf(request({ headers: { 'x-csrf-token': other }, cookies: { [options.cookie.name]: token } }), options) instanceof CsrfError)
+  })
+
+  it('needs keys', () => {
+    assert.throws(() => resolveCsrfOptions({ mode: 'double-submit' }), /signs its cookie/)
+  })
+})
+
+describe('csrf() middleware', () => {
+  it('passes a CsrfError to next, never throws, and sets req.csrfToken', async () => {
+    const session = await startedSession()
+    const middleware = csrf()
+    const req = { method: 'POST', headers: { host: 'app.test' } as Record<string, string>, session, csrfToken: undefined as undefined | (() => string) }
+    const res = { getHeader: () => undefined, setHeader: () => undefined }
+    let passed: unknown = 'not called'
+    middleware(req, res, (error) => (passed = error))
+    assert.ok(passed instanceof CsrfError)
+    assert.equal(req.csrfToken?.(), session.csrfToken())
+    req.headers['x-csrf-token'] = session.csrfToken()
+    middleware(req, res, (error) => (passed = error))
+    assert.equal(passed, undefined)
+  })
+
+  it('double-submit: req.csrfToken() sets a signed cookie once', () => {
+    const middleware = csrf({ mode: 'double-submit', keyring, cookie: { secure: true } })
+    const headers: Record<string, string[]> = {}
+    const res = { getHeader: (name: string) => headers[name], setHeader: (name: string, value: readonly string[]) => void (headers[name] = [...value]) }
+    const req = { method: 'GET', headers: {} as Record<string, string>, csrfToken: undefined as undefined | (() => string) }
+    middleware(req, res, () => undefined)
+    const token = req.csrfToken?.() as string
+    assert.equal(req.csrfToken?.(), token)
+    assert.equal(headers['set-cookie']?.length, 1)
+    assert.match(headers['set-cookie']?.[0] ?? '', /^__Host-csrf=.+; Path=\/; Secure; SameSite=Strict$/)
+    assert.ok(isSignedDoubleSubmitToken(keyring, token))
+  })
+})
