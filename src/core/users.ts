@@ -199,26 +199,37 @@ export class UserSessions<Data extends SessionData = SessionData> {
       fields.sessions = now
       fields.keep = JSON.stringify(what.keep ?? [])
     }
-    if (what.rememberMe) fields.rememberMe = now
+    // Tokens carry the generation they were issued in: a counter, so a token issued in the same
+    // millisecond right after a revocation (password change, then "remember me") still works.
+    if (what.rememberMe) fields.rememberMe = String(numberField(fields, 'rememberMe', 0) + 1)
     await writeState(store, key, fields, this.#markerLifetime())
   }
 
-  /** True when `createdAt` is at or before the user's last revocation of that kind. */
-  async isRevoked(userId: string, kind: 'sessions' | 'rememberMe', createdAt: number, key?: string): Promise<boolean> {
+  /** The user's current remember-me generation: tokens issued in an older one are revoked. */
+  async rememberGeneration(userId: string): Promise<number> {
+    return numberField(await readState(await this.stateStore(), stateKey('revoked', userId)), 'rememberMe', 0)
+  }
+
+  /**
+   * True when a session created at `createdAt` was revoked afterwards. A session created in the
+   * same millisecond as the revocation counts as concurrent with it and is kept.
+   */
+  async isRevoked(userId: string, createdAt: number, key?: string): Promise<boolean> {
     const fields = await readState(await this.stateStore(), stateKey('revoked', userId))
-    if (!fields || createdAt > numberField(fields, kind, Number.NEGATIVE_INFINITY)) return false
-    if (kind === 'sessions' && key !== undefined && parseKeep(fields.keep).includes(key)) return false
-    return true
+    if (!fields || createdAt >= numberField(fields, 'sessions', Number.NEGATIVE_INFINITY)) return false
+    return key === undefined || !parseKeep(fields.keep).includes(key)
   }
 
   /** The hooks a Session calls at load and when it is bound to a user. */
   guards(store: GuardedStore, timing: Timing): SessionGuards {
     const limit = this.#host.config.security.sessionLimit
     const guards: SessionGuards = {}
-    if (!store.supportsUserIndex) {
+    const stateless = !store.supportsUserIndex
+    if (stateless && (store.name !== 'cookie' || this.#host.config.security.securityStore !== undefined)) {
       // Stateless sessions cannot be deleted server-side; a revocation record refuses them instead.
+      // (Without a securityStore the cookie driver has nowhere to keep one: revokeAll says so.)
       guards.isRevoked = (key: string, meta: RecordMeta) =>
-        meta.userId === undefined ? Promise.resolve(false) : this.isRevoked(meta.userId, 'sessions', meta.createdAt, key)
+        meta.userId === undefined ? Promise.resolve(false) : this.isRevoked(meta.userId, meta.createdAt, key)
     }
     if (!limit) return guards
     guards.beforeBind = async (userId, key) => {

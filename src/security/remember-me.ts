@@ -12,7 +12,7 @@ import { safeEqual, sha256 } from '../lib/crypto.js'
 export interface RememberMeHost {
   readonly config: ResolvedConfig
   readonly events: SessionEventEmitter
-  readonly users: Pick<UserSessions, 'stateStore' | 'isRevoked' | 'markRevoked' | 'revokeAll'>
+  readonly users: Pick<UserSessions, 'stateStore' | 'rememberGeneration' | 'markRevoked' | 'revokeAll'>
   readonly cookie: { secure: boolean; sameSite: 'strict' | 'lax' | 'none'; path: string; domain: string | undefined }
 }
 
@@ -64,8 +64,10 @@ export class RememberMe {
     const selector = randomBytes(SELECTOR_BYTES).toString('base64url')
     const validator = randomBytes(VALIDATOR_BYTES).toString('base64url')
     const now = Date.now()
+    const generation = await this.#host.users.rememberGeneration(userId)
     const fields: Record<string, string> = {
       user: userId,
+      gen: String(generation),
       hash: sha256(validator),
       state: 'live',
       created: String(now),
@@ -91,14 +93,14 @@ export class RememberMe {
       // A wrong validator proves nothing about theft (anyone can guess a selector): just refuse.
       if (!safeEqual(fields.hash, sha256(validator))) return INVALID
       const now = Date.now()
-      if (await users.isRevoked(userId, 'rememberMe', numberField(fields, 'created', 0))) {
+      if (numberField(fields, 'gen', -1) < (await users.rememberGeneration(userId))) {
         await store.destroy(key)
         return INVALID
       }
       if (fields.state !== 'live') {
         const usedAt = numberField(fields, 'usedAt', 0)
         // Parallel requests of one browser all carry the old cookie: not theft, just refused.
-        if (now - usedAt <= this.#host.config.security.rememberMe.reuseGraceMs) return INVALID
+        if (now - usedAt < this.#host.config.security.rememberMe.reuseGraceMs) return INVALID
         return { status: 'theft', userId }
       }
       const remaining = numberField(fields, 'expires', 0) - now
