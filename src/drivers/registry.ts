@@ -1,3 +1,4 @@
+import type { Keyring } from '../lib/crypto.js'
 import type { SessionDriver } from './contract.js'
 import { fileDriver, type FileDriverOptions } from './file.js'
 import { memoryDriver, type MemoryDriverOptions } from './memory.js'
@@ -12,6 +13,10 @@ export interface DriverConfig {
   lifetime?: number
   /** Session lifetime as a duration (`'2h'`) or milliseconds, overrides the manager's. */
   age?: number | string
+  /** Filled in by the manager (when keys are configured) for drivers that seal data themselves. */
+  keyring?: Keyring
+  /** Filled in by the manager: the session cookie's name, for drivers that keep data in cookies. */
+  cookieName?: string
   [option: string]: unknown
 }
 

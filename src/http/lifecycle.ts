@@ -102,7 +102,7 @@ export class SessionLifecycle<Data extends SessionData = SessionData> {
     try {
       const context = await this.manager.context(this.#driver)
       this.#facts = {
-        maxAge: Math.floor(context.lifetimeMs / 1000),
+        maxAge: Math.ceil(context.lifetimeMs / 1000),
         requestScoped: supports(context.store.driver, 'forRequest'),
       }
       return this.#facts

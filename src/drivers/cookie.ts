@@ -1,0 +1,243 @@
+import { deflateRawSync, inflateRawSync } from 'node:zlib'
+import type { Keyring } from '../lib/crypto.js'
+import { SessionConfigError, SessionCookieTooLargeError } from '../lib/errors.js'
+import type { CookieJar, SessionDriver, StoredRecord } from './contract.js'
+import { cloneRecord, isExpired, toStoredRecord } from './record.js'
+import type { DriverFactory } from './registry.js'
+
+export const COOKIE_DRIVER = 'cookie'
+
+export interface CookieDriverOptions {
+  /** Seals and opens the cookies; the manager passes its own when `keys` are configured. */
+  keyring?: Keyring
+  /** Name of the data cookie. Default: the session cookie's name + `.data`. */
+  name?: string
+  /** Filled in by the manager: the session cookie's name. */
+  cookieName?: string
+  /** Most cookies one session may span. Default 3 (about 11 KB, within Node's 16 KB header limit). */
+  maxChunks?: number
+  /** Characters of sealed payload per cookie; with name and attributes a cookie stays under 4 KB. Default 3800. */
+  chunkSize?: number
+}
+
+const FORMAT_JSON = 0
+const FORMAT_DEFLATE = 1
+/** Below this, deflate rarely wins and costs more than it saves. */
+const COMPRESS_FROM = 160
+/** An opened payload never inflates past this, whoever sealed it. */
+const MAX_INFLATED = 1 << 20
+const BASE64URL = /^[A-Za-z0-9_-]+$/
+const MAX_CHUNKS_LIMIT = 20
+
+/** What the sealed payload carries: the storage key it belongs to and the record, expiry included. */
+interface Payload {
+  k: string
+  d: Record<string, string>
+  f: string | null
+  m: StoredRecord['meta']
+}
+
+interface Settings {
+  keyring: Keyring
+  name: string
+  context: string
+  maxChunks: number
+  chunkSize: number
+}
+
+function notBound(): never {
+  throw new SessionConfigError(
+    'The cookie driver keeps each session in its request\'s cookies, so it works only inside a request: use an HTTP adapter (tessera/express, tessera/fastify, …) or pass the request\'s cookie jar: manager.open({ id, jar }).',
+  )
+}
+
+/**
+ * Sealed-cookie sessions: no server storage, the whole session lives in the client's cookies,
+ * sealed with AES-256-GCM over the manager's keys (the cookie name is authenticated too, so
+ * payloads cannot be moved between cookies), deflated when that makes it smaller, and split into
+ * numbered cookies when one is not enough. The expiry is inside the sealed payload: a copy
+ * replayed after it is rejected. Logout cannot revoke a copy someone kept before it expired;
+ * choose a server-side driver when that matters.
+ *
+ * The driver made by the factory is a template; the lifecycle binds it to each request with
+ * {@link CookieDriver.forRequest}.
+ */
+export class CookieDriver implements SessionDriver {
+  readonly name = COOKIE_DRIVER
+  readonly #settings: Settings
+
+  constructor(options: CookieDriverOptions) {
+    const { keyring } = options
+    if (!keyring) {
+      throw new SessionConfigError(
+        'The cookie driver seals sessions with the manager\'s keys: configure keys: [process.env.SESSION_KEY] (32+ random bytes). With a random per-process key every restart would log everyone out.',
+      )
+    }
+    const maxChunks = options.maxChunks ?? 3
+    if (!Number.isInteger(maxChunks) || maxChunks < 1 || maxChunks > MAX_CHUNKS_LIMIT) {
+      throw new SessionConfigError(`cookie driver: maxChunks must be a whole number from 1 to ${MAX_CHUNKS_LIMIT}, got ${JSON.stringify(options.maxChunks)}.`)
+    }
+    const chunkSize = options.chunkSize ?? 3800
+    if (!Number.isInteger(chunkSize) || chunkSize < 200 || chunkSize > 4000) {
+      throw new SessionConfigError(`cookie driver: chunkSize must be a whole number from 200 to 4000, got ${JSON.stringify(options.chunkSize)}.`)
+    }
+    const name = options.name ?? `${options.cookieName ?? 'tessera_session'}.data`
+    if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(name)) {
+      throw new SessionConfigError(`cookie driver: name must be a cookie token, got ${JSON.stringify(name)}.`)
+    }
+    this.#settings = { keyring, name, context: `tessera/cookie:${name}`, maxChunks, chunkSize }
+  }
+
+  /** Largest sealed payload, in characters, that fits into the configured cookies. */
+  get capacity(): number {
+    return this.#settings.maxChunks * this.#settings.chunkSize
+  }
+
+  forRequest(jar: CookieJar): SessionDriver {
+    return new RequestCookieDriver(this.#settings, jar)
+  }
+
+  read(): Promise<StoredRecord | null> {
+    notBound()
+  }
+  write(): Promise<void> {
+    notBound()
+  }
+  destroy(): Promise<void> {
+    notBound()
+  }
+  touch(): Promise<void> {
+    notBound()
+  }
+  async gc(): Promise<number> {
+    return 0 // expired cookies are rejected on read and dropped by browsers
+  }
+}
+
+/** The cookie driver bound to one request's jar. Opens the jar at most once per request. */
+class RequestCookieDriver implements SessionDriver {
+  readonly name = COOKIE_DRIVER
+  readonly #settings: Settings
+  readonly #jar: CookieJar
+  /** undefined: not opened yet; null: no valid session in the jar. */
+  #current: { key: string; record: StoredRecord } | null | undefined
+  #chunksPresent = 0
+
+  constructor(settings: Settings, jar: CookieJar) {
+    this.#settings = settings
+    this.#jar = jar
+  }
+
+  async read(key: string): Promise<StoredRecord | null> {
+    const current = this.#open()
+    if (!current || current.key !== key || isExpired(current.record)) return null
+    return cloneRecord(current.record)
+  }
+
+  async write(key: string, record: StoredRecord, ttl: number): Promise<void> {
+    const copy = cloneRecord(record)
+    copy.meta.expiresAt = Date.now() + ttl
+    this.#store(key, copy, ttl)
+  }
+
+  async destroy(key: string): Promise<void> {
+    const current = this.#open()
+    // After regenerate the jar already holds the new session: destroying the old key must keep it.
+    if (current && current.key !== key) return
+    const { name } = this.#settings
+    this.#jar.delete(name)
+    for (let i = 1; i < this.#chunksPresent; i++) this.#jar.delete(`${name}.${i}`)
+    this.#current = null
+    this.#chunksPresent = 0
+  }
+
+  async touch(key: string, ttl: number): Promise<void> {
+    const current = this.#open()
+    if (!current || current.key !== key || isExpired(current.record)) return
+    const copy = cloneRecord(current.record)
+    const now = Date.now()
+    copy.meta.lastSeenAt = now
+    copy.meta.expiresAt = now + ttl
+    this.#store(key, copy, ttl)
+  }
+
+  async gc(): Promise<number> {
+    return 0
+  }
+
+  #store(key: string, record: StoredRecord, ttl: number): void {
+    const { keyring, name, context, maxChunks, chunkSize } = this.#settings
+    const payload: Payload = { k: key, d: record.data, f: record.flash, m: record.meta }
+    const json = Buffer.from(JSON.stringify(payload), 'utf8')
+    let plain = Buffer.concat([Buffer.of(FORMAT_JSON), json])
+    if (json.length >= COMPRESS_FROM) {
+      const deflated = deflateRawSync(json)
+      if (deflated.length < json.length) plain = Buffer.concat([Buffer.of(FORMAT_DEFLATE), deflated])
+    }
+    const sealed = keyring.seal(plain, context).toString('base64url')
+    const count = Math.ceil(sealed.length / chunkSize)
+    if (count > maxChunks) throw new SessionCookieTooLargeError(sealed.length, maxChunks * chunkSize)
+    const maxAge = Math.ceil(ttl / 1000)
+    // Chunks of the request's old cookie beyond the new count must go, or they would linger.
+    if (this.#current === undefined) this.#chunksPresent = this.#headCount()
+    this.#jar.set(name, `${count}.${sealed.slice(0, chunkSize)}`, { maxAge })
+    for (let i = 1; i < count; i++) this.#jar.set(`${name}.${i}`, sealed.slice(i * chunkSize, (i + 1) * chunkSize), { maxAge })
+    for (let i = count; i < this.#chunksPresent; i++) this.#jar.delete(`${name}.${i}`)
+    this.#current = { key, record }
+    this.#chunksPresent = Math.max(this.#chunksPresent, count)
+  }
+
+  #open(): { key: string; record: StoredRecord } | null {
+    if (this.#current === undefined) this.#current = this.#decode()
+    return this.#current
+  }
+
+  /** How many chunks the request's cookie claims (0 when there is none or it is malformed). */
+  #headCount(): number {
+    const head = this.#jar.get(this.#settings.name)
+    const dot = head === undefined ? -1 : head.indexOf('.')
+    if (head === undefined || dot < 1 || dot > 2) return 0
+    const count = Number(head.slice(0, dot))
+    return Number.isInteger(count) && count >= 1 && count <= MAX_CHUNKS_LIMIT ? count : 0
+  }
+
+  #decode(): { key: string; record: StoredRecord } | null {
+    const { keyring, name, context, maxChunks } = this.#settings
+    const count = this.#headCount()
+    this.#chunksPresent = count
+    if (count === 0 || count > maxChunks) return null
+    const head = this.#jar.get(name) as string
+    const dot = head.indexOf('.')
+    const parts = [head.slice(dot + 1)]
+    for (let i = 1; i < count; i++) {
+      const part = this.#jar.get(`${name}.${i}`)
+      if (part === undefined) return null
+      parts.push(part)
+    }
+    const text = parts.join('')
+    if (!BASE64URL.test(text)) return null
+    const sealed = Buffer.from(text, 'base64url')
+    // Base64 decoders ignore stray trailing bits; only the canonical text is accepted.
+    if (sealed.toString('base64url') !== text) return null
+    const opened = keyring.open(sealed, context)
+    if (!opened || opened.length < 2) return null
+    try {
+      const body = opened[0] === FORMAT_DEFLATE ? inflateRawSync(opened.subarray(1), { maxOutputLength: MAX_INFLATED }) : opened[0] === FORMAT_JSON ? opened.subarray(1) : null
+      if (!body) return null
+      const payload = JSON.parse(body.toString('utf8')) as Partial<Payload>
+      if (typeof payload?.k !== 'string') return null
+      const record = toStoredRecord({ data: payload.d, flash: payload.f, meta: payload.m })
+      return record ? { key: payload.k, record } : null
+    } catch {
+      return null
+    }
+  }
+}
+
+/** A sealed cookie driver; see {@link CookieDriver}. */
+export function cookieDriver(options: CookieDriverOptions): CookieDriver {
+  return new CookieDriver(options)
+}
+
+/** Factory the registry loads for `driver: 'cookie'`; the manager fills in `keyring` and `cookieName`. */
+export const createDriver: DriverFactory = (config) => new CookieDriver(config as CookieDriverOptions)
