@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { Redis } from 'ioredis'
+import { SessionCodec } from '../../../src/core/codec.js'
 import { SessionManager } from '../../../src/core/manager.js'
+import { typedJsonSerializer } from '../../../src/core/serializer.js'
 import { RedisDriver } from '../../../src/drivers/redis.js'
 import { generateSessionId, storageKeyFor } from '../../../src/lib/ids.js'
 import { makeRecord } from '../../../src/testing/conformance.js'
@@ -143,13 +145,14 @@ describe('redis driver: commands per request', { skip: missing ?? false }, () =>
   })
 
   it('binding a user (login) adds one round trip for the user index', async () => {
+    const codec = new SessionCodec(typedJsonSerializer)
     const created = await manager.open()
     created.put('a', 1)
     await created.save()
     const key = storageKeyFor(created.getId())
-    const commands = await log.during(() => driver.patch(key, [{ op: 'user', userId: 'u-costs' }], { ttl: 60_000, codec: { encode: String, decode: JSON.parse } }))
+    const commands = await log.during(() => driver.patch(key, [{ op: 'user', userId: 'u-costs' }], { ttl: 60_000, codec }))
     assert.deepEqual(commands, ['zadd', 'evalsha'])
-    const plain = await log.during(() => driver.patch(key, [{ op: 'set', key: 'b', value: '2' }], { ttl: 60_000, codec: { encode: String, decode: JSON.parse } }))
+    const plain = await log.during(() => driver.patch(key, [{ op: 'set', key: 'b', value: '2' }], { ttl: 60_000, codec }))
     assert.deepEqual(plain, ['evalsha'], 'later writes of a bound session cost one round trip again')
   })
 })
