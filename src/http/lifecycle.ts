@@ -22,11 +22,14 @@ export interface SessionMiddlewareOptions {
 /** A manager as adapters accept it: any driver names. */
 export type AnyManager<Data extends SessionData = SessionData> = SessionManager<Data, string>
 
+/** What every request of one lifecycle shares; built once, on the first request. */
 interface DriverFacts {
   /** Cookie Max-Age in seconds: the driver's session lifetime. */
   maxAge: number
   /** The driver keeps sessions in the request's cookies (sealed cookie driver). */
   requestScoped: boolean
+  clearWithBrowser: boolean
+  manager: Pick<AnyManager, 'cookie' | 'keyring' | 'events' | 'config'>
 }
 
 const NO_COOKIES: readonly string[] = Object.freeze([])
@@ -83,25 +86,18 @@ export class SessionLifecycle<Data extends SessionData = SessionData> {
       if (manager.config.onStoreError === 'fail') throw error
       const anonymous = manager.session({ driver: this.#driver, readonly })
       await anonymous.start() // no id: no store call
-      return new RequestSession(anonymous, jar, { ...this.#requestFacts(facts), presented: false, rotated: false, anonymous: true })
+      return new RequestSession(anonymous, jar, facts, ANONYMOUS)
     }
-    return new RequestSession(session, jar, {
-      ...this.#requestFacts(facts),
-      presented: presented !== undefined,
-      rotated: verified?.rotated ?? false,
-      anonymous: false,
-    })
-  }
-
-  #requestFacts(facts: DriverFacts): Omit<RequestFacts, 'presented' | 'rotated' | 'anonymous'> {
-    const { manager } = this
-    return { ...facts, manager, clearWithBrowser: manager.cookie.clearWithBrowser }
+    const flags = presented === undefined ? 0 : verified?.rotated ? PRESENTED | ROTATED : PRESENTED
+    return new RequestSession(session, jar, facts, flags)
   }
 
   async #resolveFacts(): Promise<DriverFacts> {
     try {
       const context = await this.manager.context(this.#driver)
       this.#facts = {
+        manager: this.manager,
+        clearWithBrowser: this.manager.cookie.clearWithBrowser,
         maxAge: Math.ceil(context.lifetimeMs / 1000),
         requestScoped: supports(context.store.driver, 'forRequest'),
       }
@@ -113,32 +109,32 @@ export class SessionLifecycle<Data extends SessionData = SessionData> {
   }
 }
 
-interface RequestFacts extends DriverFacts {
-  presented: boolean
-  rotated: boolean
-  anonymous: boolean
-  clearWithBrowser: boolean
-  manager: Pick<AnyManager, 'cookie' | 'keyring' | 'events' | 'config'>
-}
+/** Per-request flags, packed so a request allocates no facts object. */
+const PRESENTED = 1
+const ROTATED = 2
+const ANONYMOUS = 4
 
 /** One request's session and its cookies. `commit()` runs once; later calls do nothing. */
 export class RequestSession<Data extends SessionData = SessionData> {
   readonly session: Session<Data>
   readonly cookies: RequestCookies
-  readonly #facts: RequestFacts
+  readonly #facts: DriverFacts
+  readonly #flags: number
   readonly #initialId: string
   #committed = false
 
-  constructor(session: Session<Data>, cookies: RequestCookies, facts: RequestFacts) {
+  /** @internal Built by {@link SessionLifecycle.begin}. */
+  constructor(session: Session<Data>, cookies: RequestCookies, facts: DriverFacts, flags: number) {
     this.session = session
     this.cookies = cookies
     this.#facts = facts
-    this.#initialId = facts.presented ? session.getId() : ''
+    this.#flags = flags
+    this.#initialId = flags & PRESENTED ? session.getId() : ''
   }
 
   /** True when the store failed and this request runs with an empty session that is never saved. */
   get anonymous(): boolean {
-    return this.#facts.anonymous
+    return (this.#flags & ANONYMOUS) !== 0
   }
 
   /** True once `commit()` has been called. */
@@ -155,7 +151,7 @@ export class RequestSession<Data extends SessionData = SessionData> {
     this.#committed = true
     const { session, cookies } = this
     const facts = this.#facts
-    if (session.readonly || facts.anonymous) return NO_COOKIES
+    if (session.readonly || this.anonymous) return NO_COOKIES
     const seenBefore = session.meta?.lastSeenAt
     try {
       await session.save()
@@ -171,10 +167,10 @@ export class RequestSession<Data extends SessionData = SessionData> {
       const id = session.getId()
       // A touch or write moved the expiry: a cookie with Max-Age must move with it.
       const refreshed = !facts.clearWithBrowser && session.meta?.lastSeenAt !== seenBefore
-      if (id !== this.#initialId || facts.rotated || refreshed) {
+      if (id !== this.#initialId || this.#flags & ROTATED || refreshed) {
         cookies.set(name, signId(facts.manager.keyring, id), { maxAge: facts.maxAge })
       }
-    } else if (facts.presented) {
+    } else if (this.#flags & PRESENTED) {
       // Logout, or a cookie that named no live session: nothing is stored, so drop the cookie.
       cookies.delete(name)
     }
