@@ -115,12 +115,15 @@ export class CsrfError extends SessionError {
 export class RateLimitError extends SessionError {
   /** Seconds until the next attempt can succeed (sent as `Retry-After`). */
   readonly retryAfter: number
+  /** Response headers for the refusal; Express's default error handler sends `err.headers`. */
+  readonly headers: Readonly<Record<string, string>>
   constructor(scope: 'ip' | 'user', retryAfter: number) {
     super(`Too many new sessions for this ${scope === 'ip' ? 'client' : 'user'}; retry in ${retryAfter} s.`, {
       code: 'E_SESSION_RATE_LIMITED',
       status: 429,
     })
     this.retryAfter = retryAfter
+    this.headers = { 'Retry-After': String(retryAfter) }
   }
 }
 

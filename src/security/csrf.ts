@@ -182,13 +182,19 @@ export interface CsrfIncomingMessage {
   method?: string
   headers: Record<string, string | string[] | undefined>
   body?: unknown
-  session?: CsrfSession
+  /** A Tessera session (typed loosely: other libraries augment `req.session` with their own types). */
+  session?: unknown
   /** Set by the middleware: the token to render into forms or hand to scripts. */
   csrfToken?: () => string
 }
 export interface CsrfServerResponse {
   getHeader(name: string): number | string | string[] | undefined
   setHeader(name: string, value: number | string | readonly string[]): unknown
+}
+
+function isCsrfSession(value: unknown): value is CsrfSession {
+  const candidate = value as Partial<CsrfSession> | null | undefined
+  return typeof candidate?.csrfToken === 'function' && typeof candidate.get === 'function'
 }
 
 function headerOf(req: CsrfIncomingMessage, name: string): string | undefined {
@@ -218,7 +224,7 @@ export function csrf(options: CsrfOptions = {}) {
     try {
       if (resolved.mode === 'session') {
         req.csrfToken = () => {
-          if (!req.session) throw new SessionConfigError('req.csrfToken() needs the session middleware to run before csrf().')
+          if (!isCsrfSession(req.session)) throw new SessionConfigError('req.csrfToken() needs the session middleware to run before csrf().')
           return req.session.csrfToken()
         }
       } else {
@@ -239,7 +245,7 @@ export function csrf(options: CsrfOptions = {}) {
           method: req.method ?? 'GET',
           header: (name) => headerOf(req, name),
           body: req.body,
-          session: req.session,
+          session: isCsrfSession(req.session) ? req.session : undefined,
           cookie,
         },
         resolved,

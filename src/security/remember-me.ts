@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { parseCookie, stringifySetCookie } from 'cookie'
 import type { ResolvedConfig } from '../core/config.js'
 import { SessionEvents, type SessionEventEmitter } from '../core/events.js'
-import type { Session } from '../core/session.js'
+import { Session } from '../core/session.js'
 import { numberField, readState, stateKey, withStateLock, writeState } from '../core/state.js'
 import type { UserSessions } from '../core/users.js'
 import type { DeviceInfo } from '../drivers/contract.js'
@@ -160,11 +160,11 @@ export class RememberMe {
    */
   middleware() {
     return (
-      req: { headers: Record<string, string | string[] | undefined>; session?: Session; socket?: { remoteAddress?: string | undefined } },
+      req: { headers: Record<string, string | string[] | undefined>; session?: unknown; socket?: { remoteAddress?: string | undefined } },
       res: { getHeader(name: string): number | string | string[] | undefined; setHeader(name: string, value: readonly string[]): unknown },
       next: (error?: unknown) => void,
     ): void => {
-      const session = req.session
+      const session = req.session instanceof Session ? req.session : undefined
       const header = req.headers.cookie
       const cookies = typeof header === 'string' ? parseCookie(header, { decode: (value) => value }) : {}
       const token = cookies[this.cookieName]
