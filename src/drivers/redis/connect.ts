@@ -28,16 +28,22 @@ export interface RedisConnectionSource {
 /**
  * Defaults for clients the driver creates, chosen so a request fails fast while Redis is away
  * (and the adapter answers 503) instead of queueing until the store timeout:
- * - `enableOfflineQueue: false` — commands issued while disconnected are rejected at once;
- * - `autoResendUnfulfilledCommands: false` — a command in flight when the connection dropped is
- *   reported as failed rather than replayed after reconnecting, so a patch is never applied twice;
- * - `lazyConnect: true` — the driver connects on first use and waits for that first connection.
+ * - `enableOfflineQueue: false`: commands issued while disconnected are rejected at once;
+ * - `autoResendUnfulfilledCommands: false`: a command in flight when the connection dropped is
+ *   not replayed after reconnecting, so a patch is never applied twice;
+ * - `maxRetriesPerRequest: 0`: those in-flight commands are rejected as soon as the connection
+ *   drops (with 1 or more, ioredis would hold them across a quick reconnect and then drop them
+ *   without ever settling their promises);
+ * - `commandTimeout: 10 000`: a server that hangs (SIGSTOP, network partition) cannot hold a
+ *   command, and what waits on it, forever; `storeTimeout` (5 s) normally answers the request first;
+ * - `lazyConnect: true`: the driver connects on first use and waits for that first connection.
  * ioredis keeps reconnecting by itself; service resumes when Redis is back. Your options win.
  */
 export const FAIL_FAST_OPTIONS = {
   enableOfflineQueue: false,
   autoResendUnfulfilledCommands: false,
-  maxRetriesPerRequest: 1,
+  maxRetriesPerRequest: 0,
+  commandTimeout: 10_000,
   connectTimeout: 5_000,
   lazyConnect: true,
 } as const satisfies RedisOptions
