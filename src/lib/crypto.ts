@@ -41,6 +41,20 @@ export function sha256(value: string): string {
   return createHash('sha256').update(value).digest('base64url')
 }
 
+// IVs come from the CSPRNG in batches: one randomBytes call per 512 seals instead of one each.
+const IV_BATCH = 512
+let ivPool = Buffer.alloc(0)
+let ivOffset = 0
+function nextIv(): Buffer {
+  if (ivOffset + IV_BYTES > ivPool.length) {
+    ivPool = randomBytes(IV_BYTES * IV_BATCH)
+    ivOffset = 0
+  }
+  const iv = ivPool.subarray(ivOffset, ivOffset + IV_BYTES)
+  ivOffset += IV_BYTES
+  return iv
+}
+
 function toBytes(key: KeyMaterial): Buffer {
   return typeof key === 'string' ? Buffer.from(key, 'utf8') : Buffer.from(key)
 }
@@ -99,7 +113,7 @@ export class Keyring {
    */
   seal(plaintext: Uint8Array, context?: string): Buffer {
     const key = this.#newest
-    const iv = randomBytes(IV_BYTES)
+    const iv = nextIv()
     const cipher = createCipheriv('aes-256-gcm', key.sealKey, iv)
     if (context !== undefined) cipher.setAAD(Buffer.from(context))
     const head = Buffer.allocUnsafe(SEAL_HEADER)
