@@ -297,6 +297,18 @@ export class Session<Data extends SessionData = SessionData> {
     return this.#changes.length > 0 || this.#outgoingFlashDirty || this.#pendingUser !== undefined || this.#storedFlash === 'incoming'
   }
 
+  /**
+   * True when `save()` would call the store: changes, flash to rotate, a user binding, or an
+   * expiry touch that is due. Synchronous, so adapters can skip the commit of a read-only request
+   * without an async hop. In-place changes to objects read in this request are collected first.
+   */
+  needsSave(now = Date.now()): boolean {
+    if (!this.#started || this.#readonly) return false
+    this.#collectMutations()
+    if (this.hasPendingWrites) return true
+    return this.#persisted && this.#meta !== null && now - this.#meta.lastSeenAt >= this.context.touchAfterMs
+  }
+
   /** True after `invalidate()` in this request. */
   get invalidated(): boolean {
     return this.#invalidated

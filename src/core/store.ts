@@ -12,6 +12,8 @@ export class GuardedStore {
   readonly driver: SessionDriver
   readonly name: string
   readonly #timeoutMs: number
+  readonly #pending = new Set<PendingCall>()
+  #timer: NodeJS.Timeout | undefined
 
   constructor(driver: SessionDriver, name: string, timeoutMs: number) {
     this.driver = driver
@@ -93,32 +95,68 @@ export class GuardedStore {
     )
   }
 
+  /**
+   * Runs one driver call under the store timeout. Deadlines are checked by one interval timer
+   * per store while calls are pending, instead of a timer per call: the hot path allocates one
+   * promise and one entry.
+   */
   #call<T>(operation: string, work: () => Promise<T>): Promise<T> {
-    let timer: NodeJS.Timeout | undefined
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        reject(
+    return new Promise<T>((resolve, reject) => {
+      let pending: Promise<T>
+      try {
+        pending = work()
+      } catch (error) {
+        pending = Promise.reject(error)
+      }
+      const entry: PendingCall = { deadline: Date.now() + this.#timeoutMs, operation, reject }
+      this.#pending.add(entry)
+      this.#timer ??= this.#startWatch()
+      pending.then(
+        (value) => {
+          if (this.#pending.delete(entry)) resolve(value)
+        },
+        (error: unknown) => {
+          if (this.#pending.delete(entry)) reject(this.#wrap(error, operation))
+        },
+      )
+    })
+  }
+
+  #startWatch(): NodeJS.Timeout {
+    const tick = Math.max(5, Math.min(250, Math.floor(this.#timeoutMs / 4)))
+    const timer = setInterval(() => {
+      const now = Date.now()
+      for (const entry of this.#pending) {
+        if (entry.deadline > now) continue
+        this.#pending.delete(entry)
+        entry.reject(
           new SessionStoreError(
-            `The "${this.name}" session store did not ${operation} within ${this.#timeoutMs} ms. Check that it is reachable, or raise "storeTimeout".`,
+            `The "${this.name}" session store did not ${entry.operation} within ${this.#timeoutMs} ms. Check that it is reachable, or raise "storeTimeout".`,
             { driver: this.name, code: 'E_SESSION_STORE_TIMEOUT' },
           ),
         )
-      }, this.#timeoutMs)
-    })
-    let pending: Promise<T>
-    try {
-      pending = work()
-    } catch (error) {
-      pending = Promise.reject(error)
-    }
-    return Promise.race([pending, timeout])
-      .catch((error: unknown) => {
-        if (error instanceof SessionError) throw error
-        throw new SessionStoreError(
-          `The "${this.name}" session store failed to ${operation}. Check that it is reachable and configured; the driver's error is attached as "cause".`,
-          { driver: this.name, cause: error },
-        )
-      })
-      .finally(() => clearTimeout(timer))
+      }
+      if (this.#pending.size === 0) {
+        clearInterval(timer)
+        this.#timer = undefined
+      }
+    }, tick)
+    // Kept referenced while calls are pending: a hanging store must end in an error, not in a
+    // process that exits with the call unsettled. The timer stops when nothing is pending.
+    return timer
   }
+
+  #wrap(error: unknown, operation: string): unknown {
+    if (error instanceof SessionError) return error
+    return new SessionStoreError(
+      `The "${this.name}" session store failed to ${operation}. Check that it is reachable and configured; the driver's error is attached as "cause".`,
+      { driver: this.name, cause: error },
+    )
+  }
+}
+
+interface PendingCall {
+  deadline: number
+  operation: string
+  reject: (error: unknown) => void
 }
