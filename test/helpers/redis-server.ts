@@ -4,7 +4,7 @@
  * Redis Cluster of N masters. Everything lives in a temp dir that `stop()` removes.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { createConnection, createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -73,6 +73,10 @@ export interface ServerOptions {
   durable?: boolean
   /** Start as a cluster node. */
   cluster?: boolean
+  /** Start as a replica of the server on this port. */
+  replicaOf?: number
+  /** Start as a Sentinel monitoring the primary on this port under the name `mymaster`. */
+  sentinelOf?: number
 }
 
 /** One redis-server process the test owns. */
@@ -105,13 +109,37 @@ export class RedisServer {
   }
 
   async #spawn(): Promise<void> {
+    if (this.options.sentinelOf !== undefined) return this.#spawnSentinel(this.options.sentinelOf)
     const args = ['--port', String(this.port), '--bind', HOST, '--dir', this.dir, '--save', '', '--daemonize', 'no', '--protected-mode', 'no']
     args.push(...(this.options.durable ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no']))
     if (this.options.cluster) args.push('--cluster-enabled', 'yes', '--cluster-config-file', join(this.dir, `nodes-${this.port}.conf`), '--cluster-node-timeout', '2000')
-    const child = spawn('redis-server', args, { stdio: 'ignore' })
+    if (this.options.replicaOf !== undefined) args.push('--replicaof', HOST, String(this.options.replicaOf))
+    this.#watch(spawn('redis-server', args, { stdio: 'ignore' }))
+    await until(() => ping(this.port), `redis-server on port ${this.port}`)
+  }
+
+  async #spawnSentinel(primary: number): Promise<void> {
+    // Sentinel rewrites its config file, so it needs one of its own in the temp dir.
+    const config = join(this.dir, 'sentinel.conf')
+    writeFileSync(
+      config,
+      [
+        `port ${this.port}`,
+        `bind ${HOST}`,
+        `dir ${this.dir}`,
+        `sentinel monitor mymaster ${HOST} ${primary} 1`,
+        'sentinel down-after-milliseconds mymaster 1000',
+        'sentinel failover-timeout mymaster 5000',
+        '',
+      ].join('\n'),
+    )
+    this.#watch(spawn('redis-server', [config, '--sentinel'], { stdio: 'ignore' }))
+    await until(() => ping(this.port), `redis-sentinel on port ${this.port}`)
+  }
+
+  #watch(child: ChildProcess): void {
     this.#process = child
     this.#exited = new Promise((resolve) => child.once('exit', () => resolve()))
-    await until(() => ping(this.port), `redis-server on port ${this.port}`)
   }
 
   /** SIGSTOP: the server keeps its sockets but answers nothing. */
