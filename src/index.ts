@@ -20,6 +20,9 @@ export type {
   StandardSchemaV1,
 } from './core/config.js'
 export { SessionEvents, SessionEventEmitter } from './core/events.js'
+export { MetricsCollector } from './core/metrics.js'
+export type { DriverMetrics, LatencyStats, MetricsOptions, MetricsSample, SessionMetrics } from './core/metrics.js'
+export type { StoreObserver, StoreOperation } from './core/store.js'
 export type { SessionEventMap, SessionEventName } from './core/events.js'
 export { FlashMessages } from './core/flash.js'
 export { SessionCodec } from './core/codec.js'

@@ -140,7 +140,7 @@ export interface ResolvedConfig {
 const MANAGER_KEYS = new Set([
   'enabled', 'default', 'drivers', 'driver', 'lifetime', 'age', 'cookie', 'cookieName', 'clearWithBrowser',
   'keys', 'encryption', 'serializer', 'schema', 'idleTimeout', 'absoluteTimeout', 'touchAfter', 'gcInterval',
-  'gcProbability', 'storeTimeout', 'onStoreError', 'sessionClass', ...SECURITY_KEYS,
+  'gcProbability', 'storeTimeout', 'onStoreError', 'sessionClass', 'metrics', ...SECURITY_KEYS,
 ])
 const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
 const UNSAFE_ATTRIBUTE = /[;\r\n\0]/

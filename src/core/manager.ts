@@ -6,6 +6,7 @@ import { storageKeyFor } from '../lib/ids.js'
 import { SessionCodec } from './codec.js'
 import { isDriverInstance, resolveConfig, type ResolvedConfig, type ResolvedCookie, type SessionConfig } from './config.js'
 import { SessionEventEmitter, SessionEvents, type SessionEventMap, type SessionEventName } from './events.js'
+import { MetricsCollector, type MetricsOptions, type SessionMetrics } from './metrics.js'
 import { Session, type SessionContext, type SessionData, type SessionInit } from './session.js'
 import { GuardedStore } from './store.js'
 import { UserSessions, type CreateSessionOptions, type ListedSession, type RevokeAllOptions, type UserSession } from './users.js'
@@ -17,6 +18,8 @@ export interface SessionManagerOptions<Data extends SessionData = SessionData, N
   extends SessionConfig<Names> {
   /** Build sessions of this class (a subclass of `Session`/`SessionStore`). */
   sessionClass?: SessionClass<Data>
+  /** How `manager.metrics()` counts (active window, series sampling, tracking bound). */
+  metrics?: MetricsOptions
 }
 
 export interface OpenOptions {
@@ -48,6 +51,7 @@ export class SessionManager<Data extends SessionData = SessionData, Names extend
   readonly #sessionClass: SessionClass<Data>
   readonly #gcTimer: NodeJS.Timeout | undefined
   readonly #users: UserSessions<Data>
+  readonly #metrics: MetricsCollector
   #closed = false
 
   /**
@@ -69,6 +73,7 @@ export class SessionManager<Data extends SessionData = SessionData, Names extend
     this.#codec = new SessionCodec(this.config.serializer, this.config.sealing)
     this.#sessionClass = options.sessionClass ?? (Session as SessionClass<Data>)
     this.#users = new UserSessions<Data>(this)
+    this.#metrics = new MetricsCollector(this.events, options.metrics)
     if (this.config.gcIntervalMs !== null) {
       this.#gcTimer = setInterval(() => void this.#collectInBackground(), this.config.gcIntervalMs)
       this.#gcTimer.unref()
@@ -206,6 +211,16 @@ export class SessionManager<Data extends SessionData = SessionData, Names extend
     return this.#users.revokeAll(userId, options)
   }
 
+  /**
+   * Session metrics (framework-neutral): total, active and per-user session counts, average
+   * session length, lifecycle counts, store latency percentiles per driver and error counts.
+   * Computed from counters kept as the manager works, never by scanning the store; they describe
+   * this process since the manager was created (see {@link SessionMetrics} for each figure).
+   */
+  metrics(options: { topUsers?: number } = {}): SessionMetrics {
+    return this.#metrics.snapshot(options)
+  }
+
   on<E extends SessionEventName>(event: E, listener: (...args: SessionEventMap[E]) => void): this {
     this.events.on(event, listener)
     return this
@@ -226,6 +241,7 @@ export class SessionManager<Data extends SessionData = SessionData, Names extend
     if (this.#closed) return
     this.#closed = true
     clearInterval(this.#gcTimer)
+    this.#metrics.close()
     const contexts = [...this.#contexts.values()]
     this.#contexts.clear()
     await Promise.all(contexts.map(async (context) => (await context.catch(() => null))?.store.close()))
@@ -254,7 +270,7 @@ export class SessionManager<Data extends SessionData = SessionData, Names extend
     }
     const { touchAfter, idleTimeoutMs, absoluteTimeoutMs, schema, storeTimeoutMs } = this.config
     const touchBase = idleTimeoutMs === null ? lifetimeMs : Math.min(lifetimeMs, idleTimeoutMs)
-    const store = new GuardedStore(driver, driver.name ?? entry.driver, storeTimeoutMs)
+    const store = new GuardedStore(driver, driver.name ?? entry.driver, storeTimeoutMs, this.#metrics)
     return {
       store,
       codec: this.#codec,
@@ -273,7 +289,7 @@ export class SessionManager<Data extends SessionData = SessionData, Names extend
     const context = await this.context(name)
     const { driver, name: driverName } = context.store
     if (!supports(driver, 'forRequest')) return context
-    return { ...context, store: new GuardedStore(driver.forRequest(jar), driverName, this.config.storeTimeoutMs) }
+    return { ...context, store: new GuardedStore(driver.forRequest(jar), driverName, this.config.storeTimeoutMs, this.#metrics) }
   }
 
   async #collectInBackground(): Promise<void> {

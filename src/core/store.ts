@@ -3,6 +3,34 @@ import type { Change, PatchOptions, PatchResult, SessionDriver, SessionSummary, 
 import { supports } from '../drivers/contract.js'
 import { SessionError, SessionStoreError } from '../lib/errors.js'
 
+/** The store calls, as an observer (metrics) names them. */
+export type StoreOperation = 'read' | 'write' | 'destroy' | 'touch' | 'patch' | 'gc' | 'listByUser' | 'destroyByUser' | 'lock' | 'close'
+
+const DESCRIPTIONS: Readonly<Record<StoreOperation, string>> = {
+  read: 'read a session',
+  write: 'write a session',
+  destroy: 'destroy a session',
+  touch: 'touch a session',
+  patch: 'update a session',
+  gc: 'collect expired sessions',
+  listByUser: 'list sessions',
+  destroyByUser: 'destroy sessions',
+  lock: 'lock a session',
+  close: 'close its connections',
+}
+
+/**
+ * Sees every store call (metrics): its duration and outcome, and which sessions were removed.
+ * Called synchronously on settle; it must be cheap and must not throw.
+ */
+export interface StoreObserver {
+  call(driver: string, operation: StoreOperation, durationMs: number, outcome: 'ok' | 'error' | 'timeout'): void
+  /** A destroy(key) succeeded. */
+  removed(key: string): void
+  /** A destroyByUser(userId, exceptKeys) succeeded. */
+  removedUser(userId: string, exceptKeys: readonly string[]): void
+}
+
 /**
  * The store a Session talks to: the driver's calls, each bounded by a timeout, with driver
  * failures turned into {@link SessionStoreError}s (cause attached) and the optional capabilities
@@ -13,12 +41,14 @@ export class GuardedStore {
   readonly name: string
   readonly #timeoutMs: number
   readonly #pending = new Set<PendingCall>()
+  readonly #observer: StoreObserver | undefined
   #timer: NodeJS.Timeout | undefined
 
-  constructor(driver: SessionDriver, name: string, timeoutMs: number) {
+  constructor(driver: SessionDriver, name: string, timeoutMs: number, observer?: StoreObserver) {
     this.driver = driver
     this.name = name
     this.#timeoutMs = timeoutMs
+    this.#observer = observer
   }
 
   get supportsUserIndex(): boolean {
@@ -26,22 +56,24 @@ export class GuardedStore {
   }
 
   read(key: string): Promise<StoredRecord | null> {
-    return this.#call('read a session', () => this.driver.read(key))
+    return this.#call('read', () => this.driver.read(key))
   }
 
   write(key: string, record: StoredRecord, ttl: number): Promise<void> {
-    return this.#call('write a session', () => this.driver.write(key, record, ttl))
+    return this.#call('write', () => this.driver.write(key, record, ttl))
   }
 
   destroy(key: string): Promise<void> {
-    return this.#call('destroy a session', () => this.driver.destroy(key))
+    const done = this.#call('destroy', () => this.driver.destroy(key))
+    const observer = this.#observer
+    return observer ? done.then(() => observer.removed(key)) : done
   }
 
   touch(key: string, ttl: number): Promise<void> {
     const driver = this.driver
-    if (typeof driver.touch === 'function') return this.#call('touch a session', () => driver.touch(key, ttl))
+    if (typeof driver.touch === 'function') return this.#call('touch', () => driver.touch(key, ttl))
     // Drivers written against the four-method seed contract may lack touch: rewrite the record.
-    return this.#call('touch a session', async () => {
+    return this.#call('touch', async () => {
       const record = await driver.read(key)
       if (!record) return
       record.meta.lastSeenAt = Date.now()
@@ -53,8 +85,8 @@ export class GuardedStore {
   /** Applies a change log: natively where the driver can, else read → apply → write. */
   patch(key: string, changes: readonly Change[], options: PatchOptions): Promise<PatchResult> {
     const driver = this.driver
-    if (supports(driver, 'patch')) return this.#call('update a session', () => driver.patch(key, changes, options))
-    return this.#call('update a session', async () => {
+    if (supports(driver, 'patch')) return this.#call('patch', () => driver.patch(key, changes, options))
+    return this.#call('patch', async () => {
       const record = await driver.read(key)
       if (!record) return 'missing'
       await driver.write(key, applyChanges(record, changes, options.codec, options.ttl), options.ttl)
@@ -63,29 +95,35 @@ export class GuardedStore {
   }
 
   gc(): Promise<number | void> {
-    return this.#call('collect expired sessions', () => this.driver.gc())
+    return this.#call('gc', () => this.driver.gc())
   }
 
   listByUser(userId: string): Promise<SessionSummary[]> {
     const driver = this.driver
     if (!supports(driver, 'listByUser')) return Promise.reject(this.#unsupported('listByUser'))
-    return this.#call('list sessions', () => driver.listByUser(userId))
+    return this.#call('listByUser', () => driver.listByUser(userId))
   }
 
   destroyByUser(userId: string, exceptKeys: readonly string[] = []): Promise<number> {
     const driver = this.driver
     if (!supports(driver, 'destroyByUser')) return Promise.reject(this.#unsupported('destroyByUser'))
-    return this.#call('destroy sessions', () => driver.destroyByUser(userId, { exceptKeys }))
+    const done = this.#call('destroyByUser', () => driver.destroyByUser(userId, { exceptKeys }))
+    const observer = this.#observer
+    if (!observer) return done
+    return done.then((removed) => {
+      observer.removedUser(userId, exceptKeys)
+      return removed
+    })
   }
 
   lock(key: string, ttl: number): Promise<Unlock> {
     const driver = this.driver
     if (!supports(driver, 'lock')) return Promise.reject(this.#unsupported('lock'))
-    return this.#call('lock a session', () => driver.lock(key, ttl))
+    return this.#call('lock', () => driver.lock(key, ttl))
   }
 
   async close(): Promise<void> {
-    if (supports(this.driver, 'close')) await this.#call('close its connections', () => (this.driver.close as () => Promise<void>)())
+    if (supports(this.driver, 'close')) await this.#call('close', () => (this.driver.close as () => Promise<void>)())
   }
 
   #unsupported(capability: string): SessionError {
@@ -100,7 +138,8 @@ export class GuardedStore {
    * per store while calls are pending, instead of a timer per call: the hot path allocates one
    * promise and one entry.
    */
-  #call<T>(operation: string, work: () => Promise<T>): Promise<T> {
+  #call<T>(operation: StoreOperation, work: () => Promise<T>): Promise<T> {
+    const observer = this.#observer
     return new Promise<T>((resolve, reject) => {
       let pending: Promise<T>
       try {
@@ -108,15 +147,19 @@ export class GuardedStore {
       } catch (error) {
         pending = Promise.reject(error)
       }
-      const entry: PendingCall = { deadline: Date.now() + this.#timeoutMs, operation, reject }
+      const entry: PendingCall = { deadline: Date.now() + this.#timeoutMs, operation, reject, started: observer ? performance.now() : 0 }
       this.#pending.add(entry)
       this.#timer ??= this.#startWatch()
       pending.then(
         (value) => {
-          if (this.#pending.delete(entry)) resolve(value)
+          if (!this.#pending.delete(entry)) return
+          observer?.call(this.name, operation, performance.now() - entry.started, 'ok')
+          resolve(value)
         },
         (error: unknown) => {
-          if (this.#pending.delete(entry)) reject(this.#wrap(error, operation))
+          if (!this.#pending.delete(entry)) return
+          observer?.call(this.name, operation, performance.now() - entry.started, 'error')
+          reject(this.#wrap(error, operation))
         },
       )
     })
@@ -129,9 +172,10 @@ export class GuardedStore {
       for (const entry of this.#pending) {
         if (entry.deadline > now) continue
         this.#pending.delete(entry)
+        this.#observer?.call(this.name, entry.operation, performance.now() - entry.started, 'timeout')
         entry.reject(
           new SessionStoreError(
-            `The "${this.name}" session store did not ${entry.operation} within ${this.#timeoutMs} ms. Check that it is reachable, or raise "storeTimeout".`,
+            `The "${this.name}" session store did not ${DESCRIPTIONS[entry.operation]} within ${this.#timeoutMs} ms. Check that it is reachable, or raise "storeTimeout".`,
             { driver: this.name, code: 'E_SESSION_STORE_TIMEOUT' },
           ),
         )
@@ -146,10 +190,10 @@ export class GuardedStore {
     return timer
   }
 
-  #wrap(error: unknown, operation: string): unknown {
+  #wrap(error: unknown, operation: StoreOperation): unknown {
     if (error instanceof SessionError) return error
     return new SessionStoreError(
-      `The "${this.name}" session store failed to ${operation}. Check that it is reachable and configured; the driver's error is attached as "cause".`,
+      `The "${this.name}" session store failed to ${DESCRIPTIONS[operation]}. Check that it is reachable and configured; the driver's error is attached as "cause".`,
       { driver: this.name, cause: error },
     )
   }
@@ -157,6 +201,8 @@ export class GuardedStore {
 
 interface PendingCall {
   deadline: number
-  operation: string
+  operation: StoreOperation
   reject: (error: unknown) => void
+  /** performance.now() at the start, when an observer wants durations; else 0. */
+  started: number
 }

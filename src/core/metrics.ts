@@ -1,0 +1,444 @@
+import { SessionConfigError } from '../lib/errors.js'
+import { parseDuration, type Duration } from '../lib/durations.js'
+import type { RecordMeta } from '../drivers/contract.js'
+import { SessionEvents, type SessionEventEmitter } from './events.js'
+import type { Session } from './session.js'
+import type { StoreObserver, StoreOperation } from './store.js'
+
+/** How a manager collects metrics: `new SessionManager({ metrics: { activeWindow: '5m' } })`. */
+export interface MetricsOptions {
+  /** A session counts as active when it was seen this recently. Default `'5m'`. */
+  activeWindow?: Duration
+  /** How often the sessions-over-time series takes a sample. Default `'1m'`. */
+  sampleInterval?: Duration
+  /** How many samples the series keeps (older ones are dropped). Default 60. */
+  samples?: number
+  /** At most this many sessions are tracked; beyond it the least recently seen are forgotten. Default 100,000. */
+  maxTracked?: number
+}
+
+/** Latency of one kind of store call, in milliseconds, since the manager was created. */
+export interface LatencyStats {
+  calls: number
+  errors: number
+  timeouts: number
+  /** Percentiles read from a log-scale histogram: each is an upper bound, at most 9% above the true value. */
+  p50Ms: number
+  p95Ms: number
+  p99Ms: number
+  maxMs: number
+}
+
+/** Store latency of one driver: all calls together, and per operation (read, write, patch, …). */
+export interface DriverMetrics extends LatencyStats {
+  operations: Partial<Record<StoreOperation, LatencyStats>>
+}
+
+/** One point of the sessions-over-time series. */
+export interface MetricsSample {
+  at: number
+  total: number
+  active: number
+}
+
+/**
+ * A snapshot from `manager.metrics()`. Every number comes from counters this process keeps
+ * while it works (manager events and store calls); taking a snapshot never reads the store.
+ * So the figures describe **what this process has seen since it started**: in a cluster, each
+ * process reports its own share, and sessions created before a restart are counted once they
+ * are used again.
+ */
+export interface SessionMetrics {
+  /** When the snapshot was taken, and when counting began (epoch ms). */
+  at: number
+  since: number
+  sessions: {
+    /**
+     * Live sessions this process knows of: loaded, created or saved here, not destroyed, and
+     * whose expiry has not passed (expiry is checked in last-seen order, so a session with a
+     * shorter lifetime than those seen before it may be counted until they expire too).
+     */
+    total: number
+    /** Sessions seen (loaded or saved) within the last `activeWindowMs`. */
+    active: number
+    activeWindowMs: number
+    /** Distinct user ids among the tracked sessions (sessions bound with `setUser`). */
+    uniqueUsers: number
+    /** Mean age (now − created) of the tracked live sessions, as seed 003 defines session length; 0 when none. */
+    averageLengthMs: number
+    /** Mean lifetime (ended − created) of tracked sessions that were destroyed; 0 when none. */
+    averageEndedLengthMs: number
+    /** Sessions forgotten because `maxTracked` was reached (the counts above are then lower bounds). */
+    untracked: number
+  }
+  counts: {
+    /** New sessions written to the store for the first time. */
+    created: number
+    /** `regenerate()` calls (new id, same data). */
+    regenerated: number
+    /** `invalidate()` calls (logout). */
+    invalidated: number
+    /**
+     * Sessions ended by this process: logout, `deleteSession`, revocations (one, all of a user's,
+     * evicted by the session limit), sessions found past a timeout or revoked when loaded, and
+     * sessions dropped for invalid data. Not counted: the old id that `regenerate()` replaces,
+     * and expiry that the store applies by itself (see `gcRemoved`).
+     */
+    destroyed: number
+    /** Of `destroyed`: sessions presented after their idle/absolute timeout or revocation. */
+    expired: number
+    /** Sessions removed by `gc()`, as reported by the drivers. */
+    gcRemoved: number
+  }
+  errors: {
+    /** Store calls that failed or timed out, all drivers. */
+    store: number
+    storeTimeouts: number
+    rateLimited: number
+    bindingMismatches: number
+    rememberMeThefts: number
+    invalidData: number
+  }
+  /** Store latency per driver name. */
+  drivers: Record<string, DriverMetrics>
+  /** Total and active sessions over time, oldest first, one sample per `intervalMs`. */
+  series: { intervalMs: number; points: MetricsSample[] }
+  /** The users with the most tracked sessions (only with `metrics({ topUsers })`), most first. */
+  sessionsByUser: { userId: string; sessions: number }[]
+}
+
+interface Tracked {
+  /** Relative to the collector's epoch, so sums keep integer precision. */
+  createdAt: number
+  lastSeenAt: number
+  expiresAt: number
+  userId: string | undefined
+}
+
+const OPERATIONS: readonly StoreOperation[] = ['read', 'write', 'destroy', 'touch', 'patch', 'gc', 'listByUser', 'destroyByUser', 'lock', 'close']
+const OPERATION_INDEX = Object.fromEntries(OPERATIONS.map((op, index) => [op, index])) as Record<StoreOperation, number>
+
+/** Histogram resolution: 8 buckets per doubling from 1 µs to about 4.5 minutes. */
+const PER_OCTAVE = 8
+const BUCKETS = PER_OCTAVE * 28
+
+/** A fixed-size log-scale latency histogram: recording is one array increment, no allocation. */
+class Histogram {
+  readonly counts = new Uint32Array(BUCKETS)
+  calls = 0
+  errors = 0
+  timeouts = 0
+  maxMs = 0
+
+  record(durationMs: number, outcome: 'ok' | 'error' | 'timeout'): void {
+    const micros = durationMs * 1000
+    const index = micros <= 1 ? 0 : Math.min(BUCKETS - 1, Math.floor(Math.log2(micros) * PER_OCTAVE))
+    this.counts[index] = (this.counts[index] as number) + 1
+    this.calls++
+    if (outcome === 'error') this.errors++
+    else if (outcome === 'timeout') this.timeouts++
+    if (durationMs > this.maxMs) this.maxMs = durationMs
+  }
+
+  merge(other: Histogram): void {
+    for (let i = 0; i < BUCKETS; i++) this.counts[i] = (this.counts[i] as number) + (other.counts[i] as number)
+    this.calls += other.calls
+    this.errors += other.errors
+    this.timeouts += other.timeouts
+    this.maxMs = Math.max(this.maxMs, other.maxMs)
+  }
+
+  /** The upper bound of the bucket holding the q-quantile, capped at the largest value seen. */
+  quantile(q: number): number {
+    if (this.calls === 0) return 0
+    const rank = Math.ceil(q * this.calls)
+    let seen = 0
+    for (let i = 0; i < BUCKETS; i++) {
+      seen += this.counts[i] as number
+      if (seen >= rank) return Math.min(this.maxMs, 2 ** ((i + 1) / PER_OCTAVE) / 1000)
+    }
+    return this.maxMs
+  }
+
+  stats(): LatencyStats {
+    const round = (ms: number): number => Math.round(ms * 1000) / 1000
+    return {
+      calls: this.calls,
+      errors: this.errors,
+      timeouts: this.timeouts,
+      p50Ms: round(this.quantile(0.5)),
+      p95Ms: round(this.quantile(0.95)),
+      p99Ms: round(this.quantile(0.99)),
+      maxMs: round(this.maxMs),
+    }
+  }
+}
+
+function positive(name: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
+    throw new SessionConfigError(`metrics.${name} must be a positive whole number, got ${JSON.stringify(value)}.`)
+  }
+  return value
+}
+
+function durationOf(name: string, value: Duration | undefined, fallback: number): number {
+  if (value === undefined) return fallback
+  const ms = parseDuration(value)
+  if (ms === null || ms <= 0) {
+    throw new SessionConfigError(`metrics.${name} must be a duration longer than zero such as '30s' or '5m', got ${JSON.stringify(value)}.`)
+  }
+  return ms
+}
+
+/**
+ * Keeps a manager's metrics up to date from its events and store calls. Per request it does a
+ * map lookup and a few field writes (for a loaded session) or nothing (for a fresh one), and per
+ * store call one histogram increment. Tracking state is bounded by `maxTracked`.
+ */
+export class MetricsCollector implements StoreObserver {
+  readonly #epoch = Date.now()
+  readonly #activeWindowMs: number
+  readonly #intervalMs: number
+  readonly #maxTracked: number
+  /** Sessions seen within the active window, least recently seen first. */
+  readonly #active = new Map<string, Tracked>()
+  /** Known live sessions not seen within the window, least recently seen first. */
+  readonly #idle = new Map<string, Tracked>()
+  readonly #users = new Map<string, Set<string>>()
+  readonly #drivers = new Map<string, Histogram[]>()
+  #createdSum = 0
+  #endedCount = 0
+  #endedLengthSum = 0
+  #untracked = 0
+  readonly #counts = { created: 0, regenerated: 0, invalidated: 0, destroyedEvents: 0, regenerateDestroys: 0, revoked: 0, expired: 0, gcRemoved: 0 }
+  readonly #errors = { store: 0, storeTimeouts: 0, rateLimited: 0, bindingMismatches: 0, rememberMeThefts: 0, invalidData: 0 }
+  readonly #sampleAt: Float64Array
+  readonly #sampleTotal: Uint32Array
+  readonly #sampleActive: Uint32Array
+  #sampleCount = 0
+  #sampleNext = 0
+  readonly #timer: NodeJS.Timeout
+
+  constructor(events: SessionEventEmitter, options: MetricsOptions = {}) {
+    this.#activeWindowMs = durationOf('activeWindow', options.activeWindow, 5 * 60_000)
+    this.#intervalMs = durationOf('sampleInterval', options.sampleInterval, 60_000)
+    this.#maxTracked = positive('maxTracked', options.maxTracked, 100_000)
+    const samples = positive('samples', options.samples, 60)
+    this.#sampleAt = new Float64Array(samples)
+    this.#sampleTotal = new Uint32Array(samples)
+    this.#sampleActive = new Uint32Array(samples)
+    this.#subscribe(events)
+    this.#timer = setInterval(() => this.sample(), this.#intervalMs)
+    this.#timer.unref()
+  }
+
+  /** Stops sampling (the manager calls it on close). */
+  close(): void {
+    clearInterval(this.#timer)
+  }
+
+  // ------------------------------------------------------------ StoreObserver
+
+  call(driver: string, operation: StoreOperation, durationMs: number, outcome: 'ok' | 'error' | 'timeout'): void {
+    let histograms = this.#drivers.get(driver)
+    if (!histograms) {
+      histograms = OPERATIONS.map(() => new Histogram())
+      this.#drivers.set(driver, histograms)
+    }
+    ;(histograms[OPERATION_INDEX[operation]] as Histogram).record(durationMs, outcome)
+    if (outcome === 'error') this.#errors.store++
+    else if (outcome === 'timeout') {
+      this.#errors.store++
+      this.#errors.storeTimeouts++
+    }
+  }
+
+  removed(key: string): void {
+    const entry = this.#active.get(key) ?? this.#idle.get(key)
+    if (entry) this.#forget(key, entry, true)
+  }
+
+  removedUser(userId: string, exceptKeys: readonly string[]): void {
+    const keys = this.#users.get(userId)
+    if (!keys) return
+    for (const key of [...keys]) if (!exceptKeys.includes(key)) this.removed(key)
+  }
+
+  // ------------------------------------------------------------ snapshot
+
+  /** Takes one sample for the sessions-over-time series (the timer calls it every interval). */
+  sample(now = Date.now()): void {
+    this.#expire(now)
+    const size = this.#sampleAt.length
+    const slot = this.#sampleNext
+    this.#sampleAt[slot] = now
+    this.#sampleTotal[slot] = this.#active.size + this.#idle.size
+    this.#sampleActive[slot] = this.#active.size
+    this.#sampleNext = (slot + 1) % size
+    this.#sampleCount = Math.min(size, this.#sampleCount + 1)
+  }
+
+  /** The current metrics; `topUsers` adds the users with the most sessions. */
+  snapshot(options: { topUsers?: number } = {}, now = Date.now()): SessionMetrics {
+    this.#expire(now)
+    const total = this.#active.size + this.#idle.size
+    const drivers: Record<string, DriverMetrics> = {}
+    for (const [name, histograms] of this.#drivers) {
+      const all = new Histogram()
+      const operations: Partial<Record<StoreOperation, LatencyStats>> = {}
+      histograms.forEach((histogram, index) => {
+        if (histogram.calls === 0) return
+        all.merge(histogram)
+        operations[OPERATIONS[index] as StoreOperation] = histogram.stats()
+      })
+      drivers[name] = { ...all.stats(), operations }
+    }
+    const c = this.#counts
+    return {
+      at: now,
+      since: this.#epoch,
+      sessions: {
+        total,
+        active: this.#active.size,
+        activeWindowMs: this.#activeWindowMs,
+        uniqueUsers: this.#users.size,
+        averageLengthMs: total === 0 ? 0 : Math.max(0, Math.round(now - this.#epoch - this.#createdSum / total)),
+        averageEndedLengthMs: this.#endedCount === 0 ? 0 : Math.round(this.#endedLengthSum / this.#endedCount),
+        untracked: this.#untracked,
+      },
+      counts: {
+        created: c.created,
+        regenerated: c.regenerated,
+        invalidated: c.invalidated,
+        destroyed: c.destroyedEvents - c.regenerateDestroys + c.revoked + c.expired + this.#errors.invalidData,
+        expired: c.expired,
+        gcRemoved: c.gcRemoved,
+      },
+      errors: { ...this.#errors },
+      drivers,
+      series: { intervalMs: this.#intervalMs, points: this.#points() },
+      sessionsByUser: this.#topUsers(options.topUsers ?? 0),
+    }
+  }
+
+  // ------------------------------------------------------------ tracking
+
+  #subscribe(events: SessionEventEmitter): void {
+    events.on(SessionEvents.STARTED, (session) => {
+      // A fresh session is not stored (yet): only loaded sessions are activity.
+      if (!session.fresh && session.meta) this.#seen(session.storageKey, session.meta, Date.now())
+    })
+    events.on(SessionEvents.COMMITTED, (session) => {
+      if (!session.persisted || !session.meta) return
+      const isNew = this.#seen(session.storageKey, session.meta, Date.now())
+      if (isNew && session.fresh) this.#counts.created++
+    })
+    events.on(SessionEvents.REGENERATED, (session: Session) => {
+      this.#counts.regenerated++
+      // A stored session's old id was destroyed (and a DESTROYED emitted): that is not an ending.
+      if (session.persisted && session.meta) {
+        this.#counts.regenerateDestroys++
+        this.#seen(session.storageKey, session.meta, Date.now())
+      }
+    })
+    events.on(SessionEvents.INVALIDATED, () => void this.#counts.invalidated++)
+    events.on(SessionEvents.DESTROYED, () => void this.#counts.destroyedEvents++)
+    events.on(SessionEvents.EXPIRED, () => void this.#counts.expired++)
+    events.on(SessionEvents.REVOKED, (_userId, removed) => void (this.#counts.revoked += removed))
+    events.on(SessionEvents.GC, (removed) => void (this.#counts.gcRemoved += removed))
+    events.on(SessionEvents.INVALID_DATA, () => void this.#errors.invalidData++)
+    events.on(SessionEvents.RATE_LIMITED, () => void this.#errors.rateLimited++)
+    events.on(SessionEvents.BINDING_MISMATCH, () => void this.#errors.bindingMismatches++)
+    events.on(SessionEvents.REMEMBER_ME_THEFT, () => void this.#errors.rememberMeThefts++)
+  }
+
+  /** Marks a session seen now; true when it was not tracked before. */
+  #seen(key: string, meta: Readonly<RecordMeta>, now: number): boolean {
+    let entry = this.#active.get(key)
+    let isNew = false
+    if (entry) {
+      this.#active.delete(key) // re-inserted below: the map stays in last-seen order
+    } else {
+      entry = this.#idle.get(key)
+      if (entry) this.#idle.delete(key)
+    }
+    if (!entry) {
+      isNew = true
+      entry = { createdAt: meta.createdAt - this.#epoch, lastSeenAt: now, expiresAt: meta.expiresAt, userId: undefined }
+      this.#createdSum += entry.createdAt
+      if (this.#active.size + this.#idle.size >= this.#maxTracked) this.#evictOne()
+    }
+    entry.lastSeenAt = now
+    entry.expiresAt = meta.expiresAt
+    if (entry.userId !== meta.userId) {
+      this.#unlinkUser(key, entry)
+      entry.userId = meta.userId
+      if (meta.userId !== undefined) {
+        let keys = this.#users.get(meta.userId)
+        if (!keys) this.#users.set(meta.userId, (keys = new Set()))
+        keys.add(key)
+      }
+    }
+    this.#active.set(key, entry)
+    return isNew
+  }
+
+  #forget(key: string, entry: Tracked, ended: boolean): void {
+    if (!this.#active.delete(key)) this.#idle.delete(key)
+    this.#createdSum -= entry.createdAt
+    this.#unlinkUser(key, entry)
+    if (ended) {
+      this.#endedCount++
+      this.#endedLengthSum += Date.now() - this.#epoch - entry.createdAt
+    }
+  }
+
+  #unlinkUser(key: string, entry: Tracked): void {
+    if (entry.userId === undefined) return
+    const keys = this.#users.get(entry.userId)
+    keys?.delete(key)
+    if (keys?.size === 0) this.#users.delete(entry.userId)
+  }
+
+  #evictOne(): void {
+    const source = this.#idle.size > 0 ? this.#idle : this.#active
+    for (const [key, entry] of source) {
+      this.#forget(key, entry, false)
+      this.#untracked++
+      return
+    }
+  }
+
+  /** Moves sessions out of the active window and drops expired ones, oldest first. */
+  #expire(now: number): void {
+    const cutoff = now - this.#activeWindowMs
+    for (const [key, entry] of this.#active) {
+      if (entry.lastSeenAt > cutoff) break
+      this.#active.delete(key)
+      this.#idle.set(key, entry)
+    }
+    for (const [key, entry] of this.#idle) {
+      if (entry.expiresAt > now) break
+      this.#forget(key, entry, false)
+    }
+    // Sessions that expire while still inside the active window leave it at the latest then.
+  }
+
+  #points(): MetricsSample[] {
+    const size = this.#sampleAt.length
+    const points: MetricsSample[] = []
+    for (let i = 0; i < this.#sampleCount; i++) {
+      const slot = (this.#sampleNext - this.#sampleCount + i + size) % size
+      points.push({ at: this.#sampleAt[slot] as number, total: this.#sampleTotal[slot] as number, active: this.#sampleActive[slot] as number })
+    }
+    return points
+  }
+
+  #topUsers(limit: number): { userId: string; sessions: number }[] {
+    if (limit <= 0) return []
+    const rows: { userId: string; sessions: number }[] = []
+    for (const [userId, keys] of this.#users) rows.push({ userId, sessions: keys.size })
+    return rows.sort((a, b) => b.sessions - a.sessions || (a.userId < b.userId ? -1 : 1)).slice(0, limit)
+  }
+}
