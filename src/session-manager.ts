@@ -3,6 +3,7 @@ import { SessionManager as CoreSessionManager } from './core/manager.js'
 import type { Session, SessionData } from './core/session.js'
 import { session as connectSession, type ConnectMiddleware } from './http/connect.js'
 import { loadReadonlySession, type SessionMiddlewareOptions } from './http/lifecycle.js'
+import { clientFactsOf } from './security/hooks.js'
 
 /**
  * The manager exported from `tessera`: the core {@link CoreSessionManager} plus the HTTP entry
@@ -20,7 +21,7 @@ export class SessionManager<Data extends SessionData = SessionData, Names extend
    * the request or its Cookie header. It is never committed and sets no cookie.
    */
   readonlySession(request: IncomingMessage | string | undefined, options: { driver?: Names | (string & {}) } = {}): Promise<Session<Data>> {
-    const header = typeof request === 'string' || request === undefined ? request : request.headers.cookie
-    return loadReadonlySession<Data>(this, header, options)
+    if (typeof request === 'string' || request === undefined) return loadReadonlySession<Data>(this, request, options)
+    return loadReadonlySession<Data>(this, request.headers.cookie, { ...options, client: clientFactsOf(request) })
   }
 }

@@ -1,7 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Session, SessionData } from '../core/session.js'
+import { clientFactsOf } from '../security/hooks.js'
 import { SessionLifecycle, type AnyManager, type SessionMiddlewareOptions } from './lifecycle.js'
 import { commitBeforeHeaders } from './response.js'
+
+export { csrf, verifyCsrf } from '../security/csrf.js'
+export type { CsrfOptions } from '../security/csrf.js'
 
 /**
  * A request with its session, for typing handlers: `(req: Request & SessionRequest, res) => …`.
@@ -18,7 +22,8 @@ export type ConnectMiddleware = (req: IncomingMessage, res: ServerResponse, next
  * Connect-style middleware (Express 4 and 5, connect, polka…): `app.use(session(manager))`, then
  * `req.session` in every handler. The session is committed before the response's headers go
  * out, whichever way the handler ends it. A store fault with `onStoreError: 'fail'` reaches the
- * app's error handler as a `SessionStoreError` (status 503).
+ * app's error handler as a `SessionStoreError` (status 503). A new session over
+ * `rateLimit.create` found at commit time replaces the response with 429 and `Retry-After`.
  */
 export function session<Data extends SessionData = SessionData>(
   manager: AnyManager<Data>,
@@ -28,7 +33,7 @@ export function session<Data extends SessionData = SessionData>(
   const { onError } = options
   return function tesseraSession(req, res, next) {
     if (!lifecycle.enabled) return next()
-    lifecycle.begin(req.headers.cookie).then((handle) => {
+    lifecycle.begin(req.headers.cookie, { client: clientFactsOf(req) }).then((handle) => {
       ;(req as IncomingMessage & SessionRequest<Data>).session = handle.session
       // Read-only and anonymous sessions never commit: leave the response untouched.
       if (!handle.session.readonly && !handle.anonymous) commitBeforeHeaders(res, handle, onError)

@@ -4,5 +4,7 @@
  */
 export { session } from './connect.js'
 export type { ConnectMiddleware, SessionRequest } from './connect.js'
+export { csrf, verifyCsrf } from '../security/csrf.js'
+export type { CsrfOptions } from '../security/csrf.js'
 export { loadReadonlySession } from './lifecycle.js'
 export type { SessionMiddlewareOptions } from './lifecycle.js'

@@ -1,9 +1,14 @@
 import type { IncomingHttpHeaders } from 'node:http'
 import type { Session, SessionData } from '../core/session.js'
+import { resolveCsrfOptions, verifyCsrf, type CsrfOptions } from '../security/csrf.js'
+import { clientFactsOf } from '../security/hooks.js'
+import { csrfRequest, singleHeader } from './csrf.js'
 import { SessionLifecycle, type AnyManager, type RequestSession, type SessionMiddlewareOptions } from './lifecycle.js'
 
 export { loadReadonlySession } from './lifecycle.js'
 export type { SessionMiddlewareOptions } from './lifecycle.js'
+export { verifyCsrf } from '../security/csrf.js'
+export type { CsrfOptions } from '../security/csrf.js'
 
 const HANDLE = Symbol('tessera.session')
 
@@ -14,6 +19,7 @@ export interface SessionRequest<Data extends SessionData = SessionData> {
 
 interface RequestLike {
   headers: IncomingHttpHeaders
+  socket?: { remoteAddress?: string | undefined } | undefined
   session?: Session | null
   [HANDLE]?: RequestSession
 }
@@ -35,13 +41,15 @@ export function getSession<Data extends SessionData = SessionData>(request: obje
  * Fastify plugin: `await app.register(session(manager))`, then `request.session`. It loads the
  * session in `onRequest` and commits it in `onSend`, before the reply's headers are written. It
  * applies to the whole instance (no encapsulation), like fastify-plugin. A store fault with
- * `onStoreError: 'fail'` becomes a `SessionStoreError` reply with status 503.
+ * `onStoreError: 'fail'` becomes a `SessionStoreError` reply with status 503, and a new session
+ * over `rateLimit.create` a `RateLimitError` reply with status 429 and `Retry-After` (Fastify's
+ * error handling reads `status` and `headers`; `setErrorHandler` can take them).
  */
 export function session<Data extends SessionData = SessionData>(manager: AnyManager<Data>, options: SessionMiddlewareOptions = {}) {
   const lifecycle = new SessionLifecycle(manager, options)
   const onRequest = async (request: RequestLike): Promise<void> => {
     if (!lifecycle.enabled) return
-    const handle = (await lifecycle.begin(request.headers.cookie)) as unknown as RequestSession
+    const handle = (await lifecycle.begin(request.headers.cookie, { client: clientFactsOf(request) })) as unknown as RequestSession
     request[HANDLE] = handle
     request.session = handle.session
   }
@@ -57,4 +65,26 @@ export function session<Data extends SessionData = SessionData>(manager: AnyMana
   }
   // Same markers as fastify-plugin: hooks reach routes outside this plugin's scope.
   return Object.assign(plugin, { [Symbol.for('skip-override')]: true, [Symbol.for('fastify.display-name')]: 'tessera-session' })
+}
+
+/** The parts of a Fastify request the CSRF hook uses. */
+export interface FastifyCsrfRequestLike {
+  method: string
+  headers: IncomingHttpHeaders
+  body?: unknown
+  session?: unknown
+}
+
+/**
+ * CSRF protection as a Fastify hook: `app.addHook('preHandler', csrf())` after registering the
+ * session plugin (the body is parsed by then, so the form field works). A failed check throws
+ * the `CsrfError`, which Fastify answers with status 403 unless `setErrorHandler` takes it.
+ */
+export function csrf(options: CsrfOptions = {}) {
+  const resolved = resolveCsrfOptions(options)
+  return async function tesseraCsrf(request: FastifyCsrfRequestLike): Promise<void> {
+    const header = (name: string): string | undefined => singleHeader(request.headers[name])
+    const error = verifyCsrf(csrfRequest(request.method, header, request.session, request.body), resolved)
+    if (error) throw error
+  }
 }

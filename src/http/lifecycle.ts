@@ -2,7 +2,9 @@ import { SessionEvents } from '../core/events.js'
 import type { SessionManager } from '../core/manager.js'
 import type { Session, SessionData } from '../core/session.js'
 import { supports } from '../drivers/contract.js'
-import { SessionError, SessionStoreError } from '../lib/errors.js'
+import { RateLimitError, SessionError, SessionStoreError } from '../lib/errors.js'
+import type { ClientFacts } from '../security/binding.js'
+import { securityHooks, type SecurityHost } from '../security/hooks.js'
 import { cookieAttributes, RequestCookies, signId, verifyId } from './cookies.js'
 
 /** Options every adapter takes. */
@@ -30,9 +32,12 @@ interface DriverFacts {
   requestScoped: boolean
   clearWithBrowser: boolean
   manager: Pick<AnyManager, 'cookie' | 'keyring' | 'events' | 'config'>
+  /** The manager when binding or the creation rate limit is configured, else null (no hook runs). */
+  guard: SecurityHost | null
 }
 
 const NO_COOKIES: readonly string[] = Object.freeze([])
+const NO_CLIENT: ClientFacts = Object.freeze({})
 
 /**
  * The framework-neutral request lifecycle: read and verify the id cookie, open the session,
@@ -44,6 +49,9 @@ export class SessionLifecycle<Data extends SessionData = SessionData> {
   readonly #driver: string | undefined
   readonly #readonly: boolean
   readonly #attributes: ReturnType<typeof cookieAttributes>
+  /** Decided once here, so requests of an app without binding or rate limit pay nothing. */
+  readonly #binding: boolean
+  readonly #guard: SecurityHost | null
   #facts: DriverFacts | undefined
   #pendingFacts: Promise<DriverFacts> | undefined
 
@@ -52,6 +60,15 @@ export class SessionLifecycle<Data extends SessionData = SessionData> {
     this.#driver = options.driver
     this.#readonly = options.readonly ?? false
     this.#attributes = cookieAttributes(manager.cookie)
+    const { security } = manager.config
+    this.#binding = security.binding !== null
+    this.#guard = security.binding !== null || security.createLimit !== null ? manager : null
+  }
+
+  /** True when binding or the creation rate limit needs the client's IP address. */
+  get needsClientIp(): boolean {
+    const { binding, createLimit } = this.manager.config.security
+    return createLimit !== null || (binding !== null && binding.ip !== false)
   }
 
   /** False when the manager is switched off (`enabled: false`): adapters then pass requests through. */
@@ -63,8 +80,12 @@ export class SessionLifecycle<Data extends SessionData = SessionData> {
    * Opens the session of one request from its Cookie header. A store failure either throws the
    * {@link SessionStoreError} (`onStoreError: 'fail'`) or yields an empty session that is never
    * saved (`'anonymous'`); both emit `SessionEvents.STORE_ERROR`.
+   *
+   * `client` (IP, forwarded chain, User-Agent) feeds `binding` and `rateLimit.create`; adapters
+   * pass it. A bound session presented by another client is replaced by a fresh one
+   * (`onMismatch: 'reject'`); a read-only request then gets an empty session.
    */
-  async begin(cookieHeader: string | undefined, options: { readonly?: boolean } = {}): Promise<RequestSession<Data>> {
+  async begin(cookieHeader: string | undefined, options: { readonly?: boolean; client?: ClientFacts } = {}): Promise<RequestSession<Data>> {
     const facts = this.#facts ?? (await (this.#pendingFacts ??= this.#resolveFacts()))
     const { manager } = this
     const { name, clearWithBrowser } = manager.cookie
@@ -86,10 +107,17 @@ export class SessionLifecycle<Data extends SessionData = SessionData> {
       if (manager.config.onStoreError === 'fail') throw error
       const anonymous = manager.session({ driver: this.#driver, readonly })
       await anonymous.start() // no id: no store call
-      return new RequestSession(anonymous, jar, facts, ANONYMOUS)
+      return new RequestSession(anonymous, jar, facts, ANONYMOUS, NO_CLIENT)
+    }
+    const client = options.client ?? NO_CLIENT
+    if (this.#binding && (await securityHooks.afterStart(manager, session, client)) === 'rejected' && readonly) {
+      // A read-only session cannot be invalidated: serve an empty one instead of the other client's.
+      const empty = manager.session({ driver: this.#driver, readonly })
+      await empty.start() // no id: no store call
+      return new RequestSession(empty, jar, facts, 0, client)
     }
     const flags = presented === undefined ? 0 : verified?.rotated ? PRESENTED | ROTATED : PRESENTED
-    return new RequestSession(session, jar, facts, flags)
+    return new RequestSession(session, jar, facts, flags, client)
   }
 
   async #resolveFacts(): Promise<DriverFacts> {
@@ -100,6 +128,7 @@ export class SessionLifecycle<Data extends SessionData = SessionData> {
         clearWithBrowser: this.manager.cookie.clearWithBrowser,
         maxAge: Math.ceil(context.lifetimeMs / 1000),
         requestScoped: supports(context.store.driver, 'forRequest'),
+        guard: this.#guard,
       }
       return this.#facts
     } catch (error) {
@@ -121,14 +150,16 @@ export class RequestSession<Data extends SessionData = SessionData> {
   readonly #facts: DriverFacts
   readonly #flags: number
   readonly #initialId: string
+  readonly #client: ClientFacts
   #committed = false
 
   /** @internal Built by {@link SessionLifecycle.begin}. */
-  constructor(session: Session<Data>, cookies: RequestCookies, facts: DriverFacts, flags: number) {
+  constructor(session: Session<Data>, cookies: RequestCookies, facts: DriverFacts, flags: number, client: ClientFacts) {
     this.session = session
     this.cookies = cookies
     this.#facts = facts
     this.#flags = flags
+    this.#client = client
     this.#initialId = flags & PRESENTED ? session.getId() : ''
   }
 
@@ -144,7 +175,8 @@ export class RequestSession<Data extends SessionData = SessionData> {
 
   /**
    * Saves the session (once) and returns the Set-Cookie values the response must carry. A request
-   * that changed nothing and is not due for a touch gets no store write and no cookie.
+   * that changed nothing and is not due for a touch gets no store write and no cookie. Throws
+   * `RateLimitError` (429) when a new session would exceed `rateLimit.create`.
    */
   async commit(): Promise<readonly string[]> {
     if (this.#committed) return NO_COOKIES
@@ -154,6 +186,8 @@ export class RequestSession<Data extends SessionData = SessionData> {
     if (session.readonly || this.anonymous) return NO_COOKIES
     const seenBefore = session.meta?.lastSeenAt
     try {
+      // Inside the try: a store fault while taking a rate-limit token follows onStoreError too.
+      if (facts.guard) await securityHooks.beforeCommit(facts.guard, session, this.#client)
       await session.save()
     } catch (error) {
       const { manager } = facts
@@ -180,15 +214,16 @@ export class RequestSession<Data extends SessionData = SessionData> {
 
 /**
  * Loads a read-only session from a Cookie header, for WebSocket upgrades and other places where
- * nothing may be written: it is never committed and sets no cookie.
+ * nothing may be written: it is never committed and sets no cookie. With `binding` configured,
+ * pass `client` (`clientFactsOf(req)`), or a bound session is refused as another client's.
  */
 export async function loadReadonlySession<Data extends SessionData>(
   manager: AnyManager<Data>,
   cookieHeader: string | undefined,
-  options: { driver?: string } = {},
+  options: { driver?: string; client?: ClientFacts } = {},
 ): Promise<Session<Data>> {
-  const lifecycle = new SessionLifecycle(manager, { ...options, readonly: true })
-  return (await lifecycle.begin(cookieHeader)).session
+  const lifecycle = new SessionLifecycle(manager, { driver: options.driver, readonly: true })
+  return (await lifecycle.begin(cookieHeader, { client: options.client })).session
 }
 
 /** The HTTP status for an error that escaped the session layer (503 for store faults). */
@@ -198,5 +233,23 @@ export function statusOf(error: unknown): number {
 
 /** A short response text for an error status; never the error's message (it may name internals). */
 export function statusText(status: number): string {
-  return status === 503 ? 'Service Unavailable: the session store is not reachable.' : 'Internal Server Error'
+  switch (status) {
+    case 503:
+      return 'Service Unavailable: the session store is not reachable.'
+    case 429:
+      return 'Too Many Requests: too many new sessions from this client; retry later.'
+    case 403:
+      return 'Forbidden'
+    case 409:
+      return 'Conflict: retry the request.'
+    default:
+      return status >= 500 ? 'Internal Server Error' : 'Request refused'
+  }
+}
+
+/** Headers for an error response: the content type, and `Retry-After` for a rate-limit refusal. */
+export function errorHeaders(error: unknown): Record<string, string> {
+  const headers: Record<string, string> = { 'content-type': 'text/plain; charset=utf-8' }
+  if (error instanceof RateLimitError) headers['retry-after'] = String(error.retryAfter)
+  return headers
 }

@@ -1,9 +1,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Session, SessionData } from '../core/session.js'
-import { SessionLifecycle, statusOf, statusText, type AnyManager, type SessionMiddlewareOptions } from './lifecycle.js'
+import { clientFactsOf } from '../security/hooks.js'
+import { errorHeaders, SessionLifecycle, statusOf, statusText, type AnyManager, type SessionMiddlewareOptions } from './lifecycle.js'
 import { commitBeforeHeaders } from './response.js'
 
 export { loadReadonlySession } from './lifecycle.js'
+// node:http has no middleware chain: call csrf() as `csrf()(req, res, (error) => …)` or use verifyCsrf.
+export { csrf, verifyCsrf, resolveCsrfOptions } from '../security/csrf.js'
+export type { CsrfOptions } from '../security/csrf.js'
 export type { SessionMiddlewareOptions } from './lifecycle.js'
 
 /** A node request with its session. */
@@ -27,7 +31,7 @@ export function withSession<Data extends SessionData = SessionData>(
       handler(req as SessionIncomingMessage<Data>, res)
       return
     }
-    lifecycle.begin(req.headers.cookie).then(
+    lifecycle.begin(req.headers.cookie, { client: clientFactsOf(req) }).then(
       (handle) => {
         const request = req as SessionIncomingMessage<Data>
         request.session = handle.session
@@ -36,7 +40,7 @@ export function withSession<Data extends SessionData = SessionData>(
       },
       (error: unknown) => {
         const status = statusOf(error)
-        res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8' }).end(statusText(status))
+        res.writeHead(status, errorHeaders(error)).end(statusText(status))
         onError?.(error)
       },
     )

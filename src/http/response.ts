@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http'
 import type { RequestSession } from './lifecycle.js'
-import { statusOf, statusText } from './lifecycle.js'
+import { errorHeaders, statusOf, statusText } from './lifecycle.js'
 
 type Method = (...args: unknown[]) => unknown
 
@@ -11,8 +11,9 @@ type Method = (...args: unknown[]) => unknown
  * `res.redirect`, `res.json`, streams and explicit `writeHead` all carry the cookie, and the body
  * never leaves before the store has the session.
  *
- * A commit failure (store down with `onStoreError: 'fail'`, a sealed cookie too large) replaces
- * the response with the error's status, as long as nothing has been sent yet.
+ * A commit failure (store down with `onStoreError: 'fail'`, a sealed cookie too large, a new
+ * session over `rateLimit.create`) replaces the response with the error's status (and
+ * `Retry-After` for 429), as long as nothing has been sent yet.
  */
 export function commitBeforeHeaders(
   res: ServerResponse,
@@ -44,7 +45,7 @@ export function commitBeforeHeaders(
         const status = statusOf(error)
         for (const name of res.getHeaderNames()) res.removeHeader(name)
         res.statusCode = status
-        res.setHeader('content-type', 'text/plain; charset=utf-8')
+        for (const [name, value] of Object.entries(errorHeaders(error))) res.setHeader(name, value)
         res.end(statusText(status))
         onError?.(error)
       },

@@ -12,8 +12,9 @@ for (const [driver, make] of Object.entries(DRIVERS)) {
   describe(`adversarial suite: Express + ${driver} driver`, () => {
     let app: TestApp
     before(async () => {
-      // No reuse grace: the theft test replays the token right away.
-      const { config, cleanup } = make({ rateLimit: { create: { points: 3, duration: '1h' } }, rememberMe: { reuseGrace: 0 } })
+      // No reuse grace: the theft test replays the token right away. No creation limit here: every
+      // client of this suite is 127.0.0.1, so it would soon refuse new sessions (tested below).
+      const { config, cleanup } = make({ rememberMe: { reuseGrace: 0 } })
       app = await startApp(config, cleanup)
     })
     after(() => app.close())
@@ -151,17 +152,47 @@ for (const [driver, make] of Object.entries(DRIVERS)) {
       assert.equal((await rotated.json<{ user: string | null }>('/whoami')).user, null)
     })
 
-    it('rate limit: session creation over the budget gets 429 with Retry-After', { skip: driver === 'cookie' && 'createSession needs a server-side store' }, async () => {
-      const client = new Client(app.url)
-      const statuses: number[] = []
-      let retryAfter: string | null = null
-      for (let i = 0; i < 5; i += 1) {
-        const response = await client.post('/api/sessions', { user: `rl-${driver}` })
-        statuses.push(response.status)
-        if (response.status === 429) retryAfter = response.headers.get('retry-after')
+    const limited = async (run: (app: TestApp) => Promise<void>): Promise<void> => {
+      const { config, cleanup } = make({ rateLimit: { create: { points: 3, duration: '1h' } } })
+      const own = await startApp(config, cleanup, { csrf: false })
+      try {
+        await run(own)
+      } finally {
+        await own.close()
       }
-      assert.deepEqual(statuses, [200, 200, 200, 429, 429])
-      assert.ok(Number(retryAfter) >= 1, `Retry-After ${retryAfter}`)
+    }
+
+    it('rate limit: createSession over the per-user budget gets 429 with Retry-After', { skip: driver === 'cookie' && 'createSession needs a server-side store' }, async () => {
+      await limited(async (own) => {
+        const statuses: number[] = []
+        let retryAfter: string | null = null
+        for (let i = 0; i < 5; i += 1) {
+          const response = await fetch(`${own.url}/api/sessions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ user: `rl-${driver}` }) })
+          statuses.push(response.status)
+          if (response.status === 429) retryAfter = response.headers.get('retry-after')
+        }
+        assert.deepEqual(statuses, [200, 200, 200, 429, 429])
+        assert.ok(Number(retryAfter) >= 1, `Retry-After ${retryAfter}`)
+      })
+    })
+
+    it('rate limit: new web sessions from one IP over the budget get 429 with Retry-After; existing ones still work', async () => {
+      await limited(async (own) => {
+        const clients = Array.from({ length: 5 }, () => new Client(own.url))
+        const statuses: number[] = []
+        let retryAfter: string | null = null
+        for (const client of clients) {
+          const response = await client.request('/put', { method: 'POST', body: { n: 1 } })
+          statuses.push(response.status)
+          if (response.status === 429) retryAfter = response.headers.get('retry-after')
+        }
+        assert.deepEqual(statuses, [200, 200, 200, 429, 429])
+        assert.ok(Number(retryAfter) >= 3600 / 3 - 1, `Retry-After ${retryAfter}`)
+        assert.equal(clients[4]?.jar.size, 0, 'a refused session sets no cookie')
+        const existing = clients[0] as Client
+        assert.equal((await existing.request('/put', { method: 'POST', body: { n: 2 } })).status, 200, 'sessions that exist are not limited')
+        assert.equal((await existing.json<{ data: { n: number } }>('/whoami')).data.n, 2)
+      })
     })
   })
 }

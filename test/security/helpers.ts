@@ -34,8 +34,11 @@ export interface TestApp {
   close(): Promise<void>
 }
 
-/** An Express app with the session, remember-me and CSRF middleware, and routes that attacks aim at. */
-export async function startApp(config: SessionManagerOptions, cleanup: () => void = () => undefined): Promise<TestApp> {
+/**
+ * An Express app with the session, remember-me and CSRF middleware, and routes that attacks aim
+ * at. `csrf: false` leaves CSRF out (for tests that must not create a session to fetch a token).
+ */
+export async function startApp(config: SessionManagerOptions, cleanup: () => void = () => undefined, options: { csrf?: boolean } = {}): Promise<TestApp> {
   const manager = new SessionManager(config)
   const remember = rememberMe(manager)
   const app = express()
@@ -43,7 +46,7 @@ export async function startApp(config: SessionManagerOptions, cleanup: () => voi
   app.use(express.json())
   app.use(session(manager))
   app.use(remember.middleware())
-  app.use(csrf())
+  if (options.csrf !== false) app.use(csrf())
   const handle = (route: (req: SessionReq, res: Response) => Promise<unknown> | unknown) => (req: Request, res: Response, next: NextFunction) => {
     Promise.resolve(route(req as SessionReq, res)).catch(next)
   }
