@@ -2,10 +2,10 @@ import assert from 'node:assert/strict'
 import { createServer } from 'node:http'
 import { describe, it, after } from 'node:test'
 import express, { type Request } from 'express'
-import { session, type SessionRequest } from '../../../src/http/express.js'
+import { csrf, session, type SessionRequest } from '../../../src/http/express.js'
 import { MemoryDriver } from '../../../src/drivers/memory.js'
 import type { SessionManager } from '../../../src/index.js'
-import { Browser, COOKIE, listen, makeManager, routes, runAdapterSuite, type RunningServer } from './support.js'
+import { Browser, COOKIE, listen, makeManager, routes, runAdapterSuite, type RunningServer, type ServeFeatures } from './support.js'
 
 function app(manager: SessionManager, mount: (app: express.Express) => void): express.Express {
   const application = express()
@@ -22,8 +22,15 @@ function app(manager: SessionManager, mount: (app: express.Express) => void): ex
   return application
 }
 
-runAdapterSuite('express (tessera/express)', (manager) => listen(createServer(app(manager, (a) => a.use(session(manager))))))
-runAdapterSuite('express (manager.middleware())', (manager) => listen(createServer(app(manager, (a) => a.use(manager.middleware())))))
+const withCsrf = (features: ServeFeatures | undefined) => (a: express.Express) => {
+  if (features?.csrf) a.use(csrf())
+}
+runAdapterSuite('express (tessera/express)', (manager, features) =>
+  listen(createServer(app(manager, (a) => (a.use(session(manager)), withCsrf(features)(a))))),
+)
+runAdapterSuite('express (manager.middleware())', (manager, features) =>
+  listen(createServer(app(manager, (a) => (a.use(manager.middleware()), withCsrf(features)(a))))),
+)
 
 describe('express: commit before headers', () => {
   const servers: RunningServer[] = []

@@ -1,14 +1,15 @@
 import assert from 'node:assert/strict'
 import { describe, it, after } from 'node:test'
 import Fastify, { type FastifyRequest } from 'fastify'
-import { session, type SessionRequest } from '../../../src/http/fastify.js'
+import { csrf, session, type SessionRequest } from '../../../src/http/fastify.js'
 import { MemoryDriver } from '../../../src/drivers/memory.js'
 import type { SessionManager } from '../../../src/index.js'
-import { Browser, COOKIE, makeManager, routes, runAdapterSuite, type RunningServer } from './support.js'
+import { Browser, COOKIE, makeManager, routes, runAdapterSuite, type RunningServer, type ServeFeatures } from './support.js'
 
-async function start(manager: SessionManager): Promise<RunningServer> {
+async function start(manager: SessionManager, features: ServeFeatures = {}): Promise<RunningServer> {
   const app = Fastify()
   await app.register(session(manager))
+  if (features.csrf) app.addHook('preHandler', csrf())
   for (const [route, handler] of Object.entries(routes)) {
     const [method, url] = route.split(' ') as ['GET' | 'POST', string]
     app.route({

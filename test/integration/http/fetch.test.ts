@@ -2,13 +2,16 @@ import assert from 'node:assert/strict'
 import type { Server } from 'node:http'
 import { describe, it } from 'node:test'
 import { createAdaptorServer } from '@hono/node-server'
-import { withSession } from '../../../src/http/fetch.js'
+import { csrf, withSession } from '../../../src/http/fetch.js'
 import { MemoryDriver } from '../../../src/drivers/memory.js'
 import type { SessionManager } from '../../../src/index.js'
-import { COOKIE, listen, makeManager, routes, runAdapterSuite } from './support.js'
+import { COOKIE, listen, makeManager, routes, runAdapterSuite, type ServeFeatures } from './support.js'
 
-function start(manager: SessionManager) {
+function start(manager: SessionManager, features: ServeFeatures = {}) {
+  const checkCsrf = features.csrf ? csrf() : null
   const handler = withSession(manager, async (request, session) => {
+    const refused = checkCsrf?.(request, session)
+    if (refused) return refused
     const url = new URL(request.url)
     const route = routes[`${request.method} ${url.pathname}`]
     if (!route) return new Response('not found', { status: 404 })

@@ -1,13 +1,14 @@
 import type { Server } from 'node:http'
 import { createAdaptorServer } from '@hono/node-server'
 import { Hono } from 'hono'
-import { session, type SessionVariables } from '../../../src/http/hono.js'
+import { csrf, session, type SessionVariables } from '../../../src/http/hono.js'
 import type { SessionManager } from '../../../src/index.js'
-import { listen, routes, runAdapterSuite } from './support.js'
+import { listen, routes, runAdapterSuite, type ServeFeatures } from './support.js'
 
-function start(manager: SessionManager) {
+function start(manager: SessionManager, features: ServeFeatures = {}) {
   const app = new Hono<{ Variables: SessionVariables }>()
   app.use(session(manager))
+  if (features.csrf) app.use(csrf())
   for (const [route, handler] of Object.entries(routes)) {
     const [method, path] = route.split(' ') as [string, string]
     app.on(method, path, async (c) => {

@@ -1,14 +1,15 @@
 import { createServer } from 'node:http'
 import Koa from 'koa'
-import { session } from '../../../src/http/koa.js'
+import { csrf, session } from '../../../src/http/koa.js'
 import type { Session } from '../../../src/core/session.js'
 import type { SessionManager } from '../../../src/index.js'
-import { listen, routes, runAdapterSuite } from './support.js'
+import { listen, routes, runAdapterSuite, type ServeFeatures } from './support.js'
 
-function start(manager: SessionManager) {
+function start(manager: SessionManager, features: ServeFeatures = {}) {
   const app = new Koa()
   app.silent = true
   app.use(session(manager))
+  if (features.csrf) app.use(csrf())
   app.use(async (ctx) => {
     const handler = routes[`${ctx.method} ${ctx.path}`]
     if (!handler) return

@@ -1,11 +1,19 @@
 import { createServer } from 'node:http'
-import { withSession } from '../../../src/http/node.js'
+import { csrf, withSession } from '../../../src/http/node.js'
 import type { SessionManager } from '../../../src/index.js'
-import { listen, routes, runAdapterSuite } from './support.js'
+import { listen, routes, runAdapterSuite, type ServeFeatures } from './support.js'
 
-function start(manager: SessionManager) {
+function start(manager: SessionManager, features: ServeFeatures = {}) {
+  const checkCsrf = features.csrf ? csrf() : null
   const server = createServer(
     withSession(manager, async (req, res) => {
+      if (checkCsrf) {
+        const refused = await new Promise<unknown>((resolve) => checkCsrf(req, res, resolve))
+        if (refused) {
+          res.writeHead(403).end()
+          return
+        }
+      }
       const route = routes[`${req.method} ${new URL(req.url ?? '/', 'http://x').pathname}`]
       if (!route) {
         res.writeHead(404).end()

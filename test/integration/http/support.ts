@@ -134,6 +134,13 @@ export const routes: Record<string, (session: Session, body: Record<string, unkn
     await session.invalidate()
     return { json: { ok: true } }
   },
+  'GET /token': async (session) => ({ json: { token: session.csrfToken() } }),
+}
+
+/** What a test asks an adapter's server to mount besides the session middleware. */
+export interface ServeFeatures {
+  /** The adapter's CSRF protection, after the session middleware. */
+  csrf?: boolean
 }
 
 export interface RunningServer {
@@ -160,14 +167,14 @@ export function makeManager(driver: SessionDriver, options: SessionManagerOption
 }
 
 /** The scenario suite every adapter passes. `start` serves {@link routes} with the given manager. */
-export function runAdapterSuite(name: string, start: (manager: SessionManager) => Promise<RunningServer>): void {
+export function runAdapterSuite(name: string, start: (manager: SessionManager, features?: ServeFeatures) => Promise<RunningServer>): void {
   describe(`${name} adapter`, () => {
     const servers: RunningServer[] = []
     after(async () => {
       await Promise.all(servers.map((server) => server.close()))
     })
-    const serve = async (manager: SessionManager): Promise<Browser> => {
-      const server = await start(manager)
+    const serve = async (manager: SessionManager, features?: ServeFeatures): Promise<Browser> => {
+      const server = await start(manager, features)
       servers.push(server)
       return new Browser(server.url)
     }
@@ -316,6 +323,60 @@ export function runAdapterSuite(name: string, start: (manager: SessionManager) =
       assert.equal((errors[0] as { code?: string }).code, 'E_SESSION_STORE')
       const write = await browser.request('/count', { method: 'POST', headers: { cookie: 'other=1' } })
       assert.equal(write.status, 503, 'a failing commit answers 503 too')
+    })
+
+    it("binding with onMismatch 'reject': another User-Agent gets a fresh id and the bound session is destroyed", async () => {
+      const manager = makeManager(new MemoryDriver(), { binding: { userAgent: true, onMismatch: 'reject' } })
+      const mismatches: unknown[] = []
+      manager.on(SessionEvents.BINDING_MISMATCH, (_session, details) => mismatches.push(details))
+      const browser = await serve(manager)
+      const firefox = { headers: { 'user-agent': 'Firefox/130' } }
+      const login = await browser.json('/login', { method: 'POST', ...firefox })
+      assert.deepEqual(await browser.json('/whoami', firefox), { id: login.id, user: 'ada' }, 'the same client keeps its session')
+      const cookie = browser.cookies.get(COOKIE) as string
+      const stolen = await browser.json('/whoami', { headers: { 'user-agent': 'curl/8.5', cookie: `${COOKIE}=${cookie}` } })
+      assert.equal(stolen.user, null)
+      assert.notEqual(stolen.id, login.id, 'a fresh id, not the bound one')
+      assert.deepEqual(mismatches, [{ fields: ['userAgent'], action: 'reject' }])
+      const back = await browser.json('/whoami', { headers: { ...firefox.headers, cookie: `${COOKIE}=${cookie}` } })
+      assert.equal(back.user, null, 'the rejected session was destroyed, not just hidden')
+    })
+
+    it('rateLimit.create: new sessions from one IP over the budget get 429 with Retry-After', async () => {
+      const manager = makeManager(new MemoryDriver(), { rateLimit: { create: { points: 2, duration: '1h' } } })
+      const first = await serve(manager)
+      const statuses: number[] = []
+      let refused: Response | undefined
+      for (const browser of [first, new Browser(first.base), new Browser(first.base), new Browser(first.base)]) {
+        const response = await browser.request('/count', { method: 'POST' })
+        statuses.push(response.status)
+        if (response.status === 429) refused ??= response
+        else await response.body?.cancel()
+      }
+      assert.deepEqual(statuses, [200, 200, 429, 429])
+      assert.ok(refused)
+      assert.ok(Number(refused.headers.get('retry-after')) >= 1799, `Retry-After ${refused.headers.get('retry-after')}`)
+      assert.deepEqual(refused.headers.getSetCookie().filter((line) => line.startsWith(`${COOKIE}=`)), [], 'a refused session sets no cookie')
+      assert.equal((await first.json('/count', { method: 'POST' })).n, 2, 'an existing session is not limited')
+      assert.equal((await first.json('/whoami')).user, null, 'reads create nothing and are not limited')
+    })
+
+    it('csrf: an unsafe request without the right token gets 403 and changes nothing', async () => {
+      const browser = await serve(makeManager(new MemoryDriver()), { csrf: true })
+      const { token } = (await browser.json('/token')) as { token: string }
+      assert.equal((await browser.json('/count', { method: 'POST', headers: { 'x-csrf-token': token } })).n, 1)
+      const attempts: RequestInit[] = [
+        { method: 'POST' },
+        { method: 'POST', headers: { 'x-csrf-token': 'x'.repeat(token.length) } },
+        { method: 'POST', headers: { 'x-csrf-token': token, 'sec-fetch-site': 'cross-site' } },
+        { method: 'POST', headers: { 'x-csrf-token': token, origin: 'https://evil.example' } },
+      ]
+      for (const init of attempts) {
+        const response = await browser.request('/count', init)
+        assert.equal(response.status, 403, JSON.stringify(init.headers ?? {}))
+        await response.body?.cancel()
+      }
+      assert.equal((await browser.json('/count', { method: 'POST', headers: { 'x-csrf-token': token } })).n, 2, 'refused requests changed nothing')
     })
 
     it("continues with an empty, unsaved session with onStoreError 'anonymous'", async () => {
