@@ -33,7 +33,7 @@ export function session<Data extends SessionData = SessionData>(
   const { onError } = options
   return function tesseraSession(req, res, next) {
     if (!lifecycle.enabled) return next()
-    lifecycle.begin(req.headers.cookie, { client: clientFactsOf(req) }).then((handle) => {
+    lifecycle.begin(req.headers.cookie, { client: lifecycle.wantsClient ? clientFactsOf(req) : undefined }).then((handle) => {
       ;(req as IncomingMessage & SessionRequest<Data>).session = handle.session
       // Read-only and anonymous sessions never commit: leave the response untouched.
       if (!handle.session.readonly && !handle.anonymous) commitBeforeHeaders(res, handle, onError)

@@ -49,7 +49,7 @@ export function session<Data extends SessionData = SessionData>(manager: AnyMana
   const lifecycle = new SessionLifecycle(manager, options)
   const onRequest = async (request: RequestLike): Promise<void> => {
     if (!lifecycle.enabled) return
-    const handle = (await lifecycle.begin(request.headers.cookie, { client: clientFactsOf(request) })) as unknown as RequestSession
+    const handle = (await lifecycle.begin(request.headers.cookie, { client: lifecycle.wantsClient ? clientFactsOf(request) : undefined })) as unknown as RequestSession
     request[HANDLE] = handle
     request.session = handle.session
   }

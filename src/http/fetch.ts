@@ -15,8 +15,8 @@ export type { CsrfOptions } from '../security/csrf.js'
 export interface FetchSessionOptions extends SessionMiddlewareOptions {
   /**
    * The client facts for `binding` and `rateLimit.create`. A Fetch `Request` carries no socket
-   * address, so pass this when either is configured, e.g. on Bun
-   * `(request) => ({ remoteAddress: server.requestIP(request)?.address, userAgent: request.headers.get('user-agent') ?? undefined })`.
+   * address, so pass this when either is configured. `env` is the handler's second argument
+   * (Bun: the server, so `(request, env) => ({ remoteAddress: env.requestIP(request)?.address })`).
    * Default: the User-Agent and `X-Forwarded-For` headers (the latter used only under
    * `binding.trustProxy`), and the socket address when running on `@hono/node-server`.
    */

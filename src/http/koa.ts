@@ -32,7 +32,7 @@ export function session<Data extends SessionData = SessionData>(manager: AnyMana
       await next()
       return
     }
-    const handle = await lifecycle.begin(ctx.get('cookie') || undefined, { client: clientFactsOf(ctx.req) })
+    const handle = await lifecycle.begin(ctx.get('cookie') || undefined, { client: lifecycle.wantsClient ? clientFactsOf(ctx.req) : undefined })
     ctx.session = handle.session
     await next()
     const cookies = await handle.commit()

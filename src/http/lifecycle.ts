@@ -65,6 +65,14 @@ export class SessionLifecycle<Data extends SessionData = SessionData> {
     this.#guard = security.binding !== null || security.createLimit !== null ? manager : null
   }
 
+  /**
+   * True when binding or the creation rate limit is configured: only then do adapters build client
+   * facts, so other apps pay nothing per request.
+   */
+  get wantsClient(): boolean {
+    return this.#guard !== null
+  }
+
   /** True when binding or the creation rate limit needs the client's IP address. */
   get needsClientIp(): boolean {
     const { binding, createLimit } = this.manager.config.security

@@ -31,7 +31,7 @@ export function withSession<Data extends SessionData = SessionData>(
       handler(req as SessionIncomingMessage<Data>, res)
       return
     }
-    lifecycle.begin(req.headers.cookie, { client: clientFactsOf(req) }).then(
+    lifecycle.begin(req.headers.cookie, { client: lifecycle.wantsClient ? clientFactsOf(req) : undefined }).then(
       (handle) => {
         const request = req as SessionIncomingMessage<Data>
         request.session = handle.session
