@@ -382,7 +382,9 @@ function statements(t: string) {
       WHERE user_id = $1 AND expires_at > $2 ORDER BY last_seen_at DESC`,
     destroyByUser: `WITH gone AS (DELETE FROM ${t} WHERE user_id = $1 AND NOT (key = ANY($2::text[])) RETURNING expires_at)
       SELECT (count(*) FILTER (WHERE expires_at > $3))::int AS live FROM gone`,
-    gcBatch: `DELETE FROM ${t} WHERE key IN (SELECT key FROM ${t} WHERE expires_at <= $1 LIMIT $2 FOR UPDATE SKIP LOCKED)`,
+    // = ANY(ARRAY(…)) makes the DELETE probe the primary key for the batch's keys; `IN (SELECT …)`
+    // lets the planner hash-join against a scan of the whole table on every batch.
+    gcBatch: `DELETE FROM ${t} WHERE key = ANY(ARRAY(SELECT key FROM ${t} WHERE expires_at <= $1 LIMIT $2 FOR UPDATE SKIP LOCKED))`,
   }
 }
 
