@@ -47,16 +47,23 @@ export function getSession<Data extends SessionData = SessionData>(request: obje
  */
 export function session<Data extends SessionData = SessionData>(manager: AnyManager<Data>, options: SessionMiddlewareOptions = {}) {
   const lifecycle = new SessionLifecycle(manager, options)
-  const onRequest = async (request: RequestLike): Promise<void> => {
-    if (!lifecycle.enabled) return
-    const handle = (await lifecycle.begin(request.headers.cookie, { client: lifecycle.wantsClient ? clientFactsOf(request) : undefined })) as unknown as RequestSession
-    request[HANDLE] = handle
-    request.session = handle.session
+  // Callback-style hooks: Fastify then skips a promise per hook per request.
+  const onRequest = (request: RequestLike, _reply: unknown, done: (error?: unknown) => void): void => {
+    if (!lifecycle.enabled) return done()
+    lifecycle.begin(request.headers.cookie, { client: lifecycle.wantsClient ? clientFactsOf(request) : undefined }).then((begun) => {
+      const handle = begun as unknown as RequestSession
+      request[HANDLE] = handle
+      request.session = handle.session
+      done()
+    }, done)
   }
-  const onSend = async (request: RequestLike, reply: ReplyLike, payload: unknown): Promise<unknown> => {
+  const onSend = (request: RequestLike, reply: ReplyLike, payload: unknown, done: (error: unknown, payload?: unknown) => void): void => {
     const handle = request[HANDLE]
-    if (handle) for (const cookie of await handle.commit()) reply.header('set-cookie', cookie)
-    return payload
+    if (!handle || handle.skipCommit()) return done(null, payload)
+    handle.commit().then((cookies) => {
+      for (const cookie of cookies) reply.header('set-cookie', cookie)
+      done(null, payload)
+    }, done)
   }
   const plugin = async function tesseraSession(fastify: FastifyLike): Promise<void> {
     fastify.decorateRequest('session', null)

@@ -182,6 +182,24 @@ export class RequestSession<Data extends SessionData = SessionData> {
   }
 
   /**
+   * Decides synchronously whether `commit()` would neither call the store nor set a cookie (a
+   * request that only read), and if so marks it committed. Adapters call it first so such a
+   * request goes out without waiting on a promise.
+   */
+  skipCommit(): boolean {
+    if (this.#committed) return true
+    const { session } = this
+    const skip =
+      session.readonly ||
+      this.anonymous ||
+      (!this.#facts.guard &&
+        !session.needsSave() &&
+        (session.persisted ? session.getId() === this.#initialId && !(this.#flags & ROTATED) : !(this.#flags & PRESENTED)))
+    if (skip) this.#committed = true
+    return skip
+  }
+
+  /**
    * Saves the session (once) and returns the Set-Cookie values the response must carry. A request
    * that changed nothing and is not due for a touch gets no store write and no cookie. Throws
    * `RateLimitError` (429) when a new session would exceed `rateLimit.create`.

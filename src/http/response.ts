@@ -17,7 +17,7 @@ type Method = (...args: unknown[]) => unknown
  */
 export function commitBeforeHeaders(
   res: ServerResponse,
-  handle: Pick<RequestSession, 'commit'>,
+  handle: Pick<RequestSession, 'commit' | 'skipCommit'>,
   onError?: (error: unknown) => void,
 ): void {
   const target = res as unknown as Record<'writeHead' | 'write' | 'end', Method>
@@ -62,6 +62,11 @@ export function commitBeforeHeaders(
   const defer = (name: 'writeHead' | 'write' | 'end', result: (args: unknown[]) => unknown) =>
     function deferred(this: unknown, ...args: unknown[]): unknown {
       if (queue === null) {
+        if (handle.skipCommit()) {
+          // Nothing to store and no cookie to set: send the response as it is, right away.
+          restore()
+          return originals[name].apply(res, args)
+        }
         queue = []
         start()
       }
