@@ -20,6 +20,9 @@ import {
 } from './sql/rows.js'
 import { DEFAULT_TABLE, sqlTable, type SqlTable } from './sql/table.js'
 
+export type { CorruptRowHandler, CorruptRowReport } from './sql/rows.js'
+export type { GcBatch, GcBatchOptions } from './sql/gc.js'
+
 export const POSTGRES_DRIVER = 'postgres'
 
 /** The client this driver loads on first use; checked against package.json by a test. */
@@ -120,7 +123,6 @@ export class PostgresDriver implements SessionDriver {
   readonly #createTable: boolean
   readonly #onCorrupt: CorruptRowHandler
   readonly #sql: ReturnType<typeof statements>
-  #pool: PgPool | undefined
   #owned = false
   #connecting: Promise<PgPool> | undefined
   #schemaReady: Promise<void> | undefined
@@ -236,7 +238,6 @@ export class PostgresDriver implements SessionDriver {
     this.#schemaReady = undefined
     const pool = await connecting?.catch(() => undefined)
     if (pool && this.#owned) await pool.end()
-    this.#pool = undefined
   }
 
   async #patchInOneStatement(pool: PgPool, key: string, folded: FoldedChanges, ttl: number): Promise<PatchResult> {
@@ -328,7 +329,6 @@ export class PostgresDriver implements SessionDriver {
       // An idle client that loses its server emits 'error' on the pool; unheard, that crashes
       // the process. Listen only when nobody else does, so an owner's handler stays in charge.
       if ((connection.listenerCount?.('error') ?? 0) === 0) connection.on('error', ignoreIdleError)
-      this.#pool = connection
       return connection
     }
     const pg = await importClient<PgModule>(POSTGRES_CLIENT)
@@ -338,7 +338,6 @@ export class PostgresDriver implements SessionDriver {
     config.connectionTimeoutMillis ??= 5_000
     const pool = new Pool(config)
     pool.on('error', ignoreIdleError)
-    this.#pool = pool
     this.#owned = true
     return pool
   }

@@ -21,6 +21,9 @@ import {
 import { DEFAULT_TABLE, sqlTable, type SqlTable } from './sql/table.js'
 import type { GcBatchOptions } from './sql/gc.js'
 
+export type { CorruptRowHandler, CorruptRowReport } from './sql/rows.js'
+export type { GcBatch, GcBatchOptions } from './sql/gc.js'
+
 export const SQLITE_DRIVER = 'sqlite'
 
 /** The client this driver loads on first use; checked against package.json by a test. */
