@@ -13,6 +13,8 @@ export interface DemoEnv {
   SESSION_DRIVER?: string | undefined
   SESSION_KEY?: string | undefined
   SESSION_DB?: string | undefined
+  /** How often the admin chart takes a sample; default '10s'. */
+  METRICS_INTERVAL?: string | undefined
   REDIS_URL?: string | undefined
   DATABASE_URL?: string | undefined
 }
@@ -45,6 +47,6 @@ export function managerOptions(env: DemoEnv): SessionManagerOptions {
     cookie: { name: 'tessera_demo', sameSite: 'lax' },
     idleTimeout: '30m',
     rememberMe: { lifetime: '30d', cookie: 'tessera_remember' },
-    metrics: { sampleInterval: '10s', samples: 90 },
+    metrics: { sampleInterval: env.METRICS_INTERVAL ?? '10s', samples: 90 },
   }
 }

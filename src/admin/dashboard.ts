@@ -57,14 +57,14 @@ export function renderDashboard(metrics: SessionMetrics, options: DashboardOptio
   ${
     metrics.sessionsByUser.length === 0
       ? html`<p class="empty">No signed-in users yet.</p>`
-      : html`<table class="data">
+      : html`<div class="table-wrap"><table class="data">
     <thead><tr><th scope="col">User</th><th scope="col" class="num">Sessions</th><th scope="col"><span class="visually-hidden">Action</span></th></tr></thead>
     <tbody>${metrics.sessionsByUser.map(
       (row) => html`<tr><th scope="row">${row.userId}</th><td class="num">${row.sessions}</td><td class="action">
       <form method="post" action="${revokeAction}"><input type="hidden" name="_csrf" value="${options.csrfToken}"><input type="hidden" name="userId" value="${row.userId}">
       <button type="submit" class="button danger small" aria-label="Revoke all sessions of ${row.userId}">Revoke</button></form></td></tr>`,
     )}</tbody>
-  </table>`
+  </table></div>`
   }
 </section>
 <section aria-labelledby="latency-heading">
@@ -72,12 +72,12 @@ export function renderDashboard(metrics: SessionMetrics, options: DashboardOptio
   ${
     drivers.length === 0
       ? html`<p class="empty">No store calls yet.</p>`
-      : html`<table class="data">
+      : html`<div class="table-wrap"><table class="data">
     <thead><tr><th scope="col">Driver</th><th scope="col" class="num">Calls</th><th scope="col" class="num">p50</th><th scope="col" class="num">p95</th><th scope="col" class="num">p99</th><th scope="col" class="num">Errors</th></tr></thead>
     <tbody>${drivers.map(
       ([name, stats]) => html`<tr><th scope="row">${name}</th><td class="num">${stats.calls}</td><td class="num">${stats.p50Ms} ms</td><td class="num">${stats.p95Ms} ms</td><td class="num">${stats.p99Ms} ms</td><td class="num">${stats.errors + stats.timeouts}</td></tr>`,
     )}</tbody>
-  </table>`
+  </table></div>`
   }
   <h3>Lifecycle and security</h3>
   <dl class="facts">

@@ -229,6 +229,7 @@ export class MetricsCollector implements StoreObserver {
     this.#sampleTotal = new Uint32Array(samples)
     this.#sampleActive = new Uint32Array(samples)
     this.#subscribe(events)
+    this.sample() // the series starts at creation, so a chart has a baseline from the first snapshot
     this.#timer = setInterval(() => this.sample(), this.#intervalMs)
     this.#timer.unref()
   }
