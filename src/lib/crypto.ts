@@ -10,6 +10,7 @@ const IV_BYTES = 12
 const TAG_BYTES = 16
 const MAC_BYTES = 32
 const SEAL_HEADER = 1 + KID_BYTES + IV_BYTES
+const VERIFIED_CACHE_SIZE = 10_000
 
 /** A master key as given in config: a string (its UTF-8 bytes are the key) or raw bytes. */
 export type KeyMaterial = string | Uint8Array
@@ -71,6 +72,10 @@ function derive(master: Buffer, purpose: string): Buffer {
 export class Keyring {
   readonly #keys: DerivedKey[]
   readonly #byKid = new Map<string, DerivedKey>()
+  /** Recently verified value+signature pairs: a returning client costs a map lookup, not an HMAC. */
+  readonly #verified = new Map<string, 'current' | 'rotated'>()
+  /** Signatures made recently: a session whose cookie is re-sent on every write signs once. */
+  readonly #signed = new Map<string, string>()
 
   constructor(keys: readonly KeyMaterial[], label = 'keys') {
     if (keys.length === 0) throw new SessionConfigError(`${label} must contain at least one key.`)
@@ -144,9 +149,21 @@ export class Keyring {
 
   /** HMAC-SHA256 of `value` with the newest key; the result names the key id (base64url). */
   sign(value: string): string {
+    const known = this.#signed.get(value)
+    if (known !== undefined) return known
     const key = this.#newest
     const mac = createHmac('sha256', key.signKey).update(value).digest()
-    return Buffer.concat([key.kid, mac]).toString('base64url')
+    const signature = Buffer.concat([key.kid, mac]).toString('base64url')
+    // A signature we made is valid: remember it, so this value's next verify costs no HMAC.
+    this.#remember(`${value}.${signature}`, 'current')
+    if (this.#signed.size >= VERIFIED_CACHE_SIZE) this.#signed.delete(this.#signed.keys().next().value as string)
+    this.#signed.set(value, signature)
+    return signature
+  }
+
+  #remember(cacheKey: string, result: 'current' | 'rotated'): void {
+    if (this.#verified.size >= VERIFIED_CACHE_SIZE) this.#verified.delete(this.#verified.keys().next().value as string)
+    this.#verified.set(cacheKey, result)
   }
 
   /**
@@ -154,6 +171,16 @@ export class Keyring {
    * `'rotated'` when made with an older key still in the ring (re-sign it), `null` when invalid.
    */
   verify(value: string, signature: string): 'current' | 'rotated' | null {
+    const cacheKey = `${value}.${signature}`
+    const cached = this.#verified.get(cacheKey)
+    if (cached !== undefined) return cached
+    const result = this.#verifyMac(value, signature)
+    // Only valid pairs are kept, so a flood of forged cookies cannot fill the cache.
+    if (result !== null) this.#remember(cacheKey, result)
+    return result
+  }
+
+  #verifyMac(value: string, signature: string): 'current' | 'rotated' | null {
     const raw = Buffer.from(signature, 'base64url')
     if (raw.length !== KID_BYTES + MAC_BYTES) return null
     const key = this.#byKid.get(raw.toString('hex', 0, KID_BYTES))

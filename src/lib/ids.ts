@@ -1,3 +1,4 @@
+import * as nodeCrypto from 'node:crypto'
 import { createHash, randomBytes } from 'node:crypto'
 
 /** Session ids are 32 bytes (256 bits) from the CSPRNG, base64url: 43 characters. */
@@ -19,5 +20,8 @@ export function isWellFormedSessionId(id: unknown): id is string {
  * replayed as cookies, and keys are path- and key-safe by construction.
  */
 export function storageKeyFor(id: string): string {
-  return createHash('sha256').update(id).digest('base64url')
+  return oneShotHash ? oneShotHash('sha256', id, 'base64url') : createHash('sha256').update(id).digest('base64url')
 }
+
+// crypto.hash (Node 20.12+) hashes without building a Hash object: this runs on every request.
+const oneShotHash = typeof nodeCrypto.hash === 'function' ? nodeCrypto.hash : undefined
