@@ -95,7 +95,9 @@ export class GuardedStore {
   }
 
   gc(): Promise<number | void> {
-    return this.#call('gc', () => this.driver.gc())
+    // A large backlog takes a while (SQL drivers delete in batches); gc is background work, so it
+    // gets a longer bound than the calls a request waits on.
+    return this.#call('gc', () => this.driver.gc(), Math.max(GC_TIMEOUT_MS, this.#timeoutMs))
   }
 
   listByUser(userId: string): Promise<SessionSummary[]> {
@@ -138,7 +140,7 @@ export class GuardedStore {
    * per store while calls are pending, instead of a timer per call: the hot path allocates one
    * promise and one entry.
    */
-  #call<T>(operation: StoreOperation, work: () => Promise<T>): Promise<T> {
+  #call<T>(operation: StoreOperation, work: () => Promise<T>, timeoutMs = this.#timeoutMs): Promise<T> {
     const observer = this.#observer
     return new Promise<T>((resolve, reject) => {
       let pending: Promise<T>
@@ -147,7 +149,7 @@ export class GuardedStore {
       } catch (error) {
         pending = Promise.reject(error)
       }
-      const entry: PendingCall = { deadline: Date.now() + this.#timeoutMs, operation, reject, started: observer ? performance.now() : 0 }
+      const entry: PendingCall = { deadline: Date.now() + timeoutMs, timeoutMs, operation, reject, started: observer ? performance.now() : 0 }
       this.#pending.add(entry)
       this.#timer ??= this.#startWatch()
       pending.then(
@@ -175,7 +177,7 @@ export class GuardedStore {
         this.#observer?.call(this.name, entry.operation, performance.now() - entry.started, 'timeout')
         entry.reject(
           new SessionStoreError(
-            `The "${this.name}" session store did not ${DESCRIPTIONS[entry.operation]} within ${this.#timeoutMs} ms. Check that it is reachable, or raise "storeTimeout".`,
+            `The "${this.name}" session store did not ${DESCRIPTIONS[entry.operation]} within ${entry.timeoutMs} ms. Check that it is reachable, or raise "storeTimeout".`,
             { driver: this.name, code: 'E_SESSION_STORE_TIMEOUT' },
           ),
         )
@@ -199,8 +201,11 @@ export class GuardedStore {
   }
 }
 
+const GC_TIMEOUT_MS = 10 * 60_000
+
 interface PendingCall {
   deadline: number
+  timeoutMs: number
   operation: StoreOperation
   reject: (error: unknown) => void
   /** performance.now() at the start, when an observer wants durations; else 0. */
