@@ -155,3 +155,4 @@ if (!start) {
 }
 const server = await start()
 server.listen(0, '127.0.0.1', () => console.log(`listening ${(server.address() as AddressInfo).port}`))
+process.on('SIGTERM', () => process.exit(0)) // lets --cpu-prof write its profile when profiling a scenario

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises'
 import type { DeviceInfo, RecordMeta, SessionSummary } from '../drivers/contract.js'
 import { RateLimitError, SessionConfigError, SessionError, SessionLimitError } from '../lib/errors.js'
 import { isWellFormedSessionId, storageKeyFor } from '../lib/ids.js'
@@ -193,16 +194,21 @@ export class UserSessions<Data extends SessionData = SessionData> {
     if (!what.sessions && !what.rememberMe) return
     const store = await this.stateStore()
     const key = stateKey('revoked', userId)
-    const now = String(Date.now())
     const fields = { ...(await readState(store, key)) }
+    const revokedAt = Date.now()
     if (what.sessions) {
-      fields.sessions = now
+      // Sessions created up to and including this millisecond are revoked: one minted in the
+      // same millisecond raced the revocation (a stolen token's session), and revocation wins.
+      fields.sessions = String(revokedAt + 1)
       fields.keep = JSON.stringify(what.keep ?? [])
     }
     // Tokens carry the generation they were issued in: a counter, so a token issued in the same
     // millisecond right after a revocation (password change, then "remember me") still works.
     if (what.rememberMe) fields.rememberMe = String(numberField(fields, 'rememberMe', 0) + 1)
     await writeState(store, key, fields, this.#markerLifetime())
+    // Return only once the clock has moved on, so a session created after this call (a fresh
+    // login) is never mistaken for one created with the revoked ones.
+    if (what.sessions) while (Date.now() <= revokedAt) await sleep(1)
   }
 
   /** The user's current remember-me generation: tokens issued in an older one are revoked. */
@@ -211,8 +217,8 @@ export class UserSessions<Data extends SessionData = SessionData> {
   }
 
   /**
-   * True when a session created at `createdAt` was revoked afterwards. A session created in the
-   * same millisecond as the revocation counts as concurrent with it and is kept.
+   * True when a session created at `createdAt` was revoked afterwards (a session created in the
+   * same millisecond as the revocation counts as revoked).
    */
   async isRevoked(userId: string, createdAt: number, key?: string): Promise<boolean> {
     const fields = await readState(await this.stateStore(), stateKey('revoked', userId))

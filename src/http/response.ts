@@ -22,12 +22,17 @@ export function commitBeforeHeaders(
 ): void {
   const target = res as unknown as Record<'writeHead' | 'write' | 'end', Method>
   const originals = { writeHead: target.writeHead, write: target.write, end: target.end }
-  let queue: (() => void)[] | null = null
+  // HOLDING until the first call; then either PASSING (nothing to commit, or commit done) or
+  // QUEUED while the commit runs. The wrappers stay in place: swapping the methods back would
+  // change the response object's shape a second time on every request.
+  let state: 'holding' | 'queued' | 'passing' = 'holding'
+  let queue: (() => void)[] = []
 
-  const restore = (): void => {
-    target.writeHead = originals.writeHead
-    target.write = originals.write
-    target.end = originals.end
+  const flush = (replay: boolean): void => {
+    const pending = queue
+    queue = []
+    state = 'passing'
+    if (replay) for (const call of pending) call()
   }
 
   const start = (): void => {
@@ -52,31 +57,25 @@ export function commitBeforeHeaders(
     )
   }
 
-  const flush = (replay: boolean): void => {
-    const pending = queue ?? []
-    queue = []
-    restore()
-    if (replay) for (const call of pending) call()
-  }
-
-  const defer = (name: 'writeHead' | 'write' | 'end', result: (args: unknown[]) => unknown) =>
-    function deferred(this: unknown, ...args: unknown[]): unknown {
-      if (queue === null) {
+  const wrap = (name: 'writeHead' | 'write' | 'end', result: (args: unknown[]) => unknown) =>
+    function heldUntilCommitted(...args: unknown[]): unknown {
+      if (state === 'holding') {
         if (handle.skipCommit()) {
           // Nothing to store and no cookie to set: send the response as it is, right away.
-          restore()
-          return originals[name].apply(res, args)
+          state = 'passing'
+        } else {
+          state = 'queued'
+          start()
         }
-        queue = []
-        start()
       }
+      if (state === 'passing') return originals[name].apply(res, args)
       queue.push(() => originals[name].apply(res, args))
       return result(args)
     }
 
-  target.writeHead = defer('writeHead', () => res)
-  target.write = defer('write', () => true)
-  target.end = defer('end', () => res)
+  target.writeHead = wrap('writeHead', () => res)
+  target.write = wrap('write', () => true)
+  target.end = wrap('end', () => res)
 }
 
 /** Adds Set-Cookie values to a node response without dropping ones already set. */
