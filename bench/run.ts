@@ -57,13 +57,27 @@ function cpuTicks(pid: number): number {
   return Number(fields[11]) + Number(fields[12])
 }
 
-async function redisCommands(port: number): Promise<number> {
-  const out = execFileSync('redis-cli', ['-p', String(port), 'INFO', 'commandstats'], { encoding: 'utf8' })
-  let total = 0
-  for (const match of out.matchAll(/^cmdstat_(\w+(?:\|\w+)?):calls=(\d+)/gm)) {
-    if (!['info', 'ping', 'client|setinfo', 'client|setname', 'hello', 'select'].includes(match[1] as string)) total += Number(match[2])
+/**
+ * Round trips to Redis per request: MONITOR shows every command a client sends, and marks the
+ * ones a Lua script runs inside the server ("lua"), which are not round trips. Counted in a
+ * separate pass of sequential requests, so MONITOR's own cost does not touch the timed runs.
+ */
+async function redisRoundTrips(redisPort: number, port: number, path: string, cookie: string | undefined, requests = 100): Promise<number> {
+  const monitor = spawn('redis-cli', ['-p', String(redisPort), 'MONITOR'], { stdio: ['ignore', 'pipe', 'ignore'] })
+  let commands = 0
+  const lines = createInterface({ input: monitor.stdout as NodeJS.ReadableStream })
+  const ready = new Promise<void>((resolve) => lines.once('line', () => resolve()))
+  lines.on('line', (line) => {
+    if (/^\d+\.\d+ \[\d+ (?!lua)/.test(line) && !/"(?:monitor|info|ping|client|hello|select)"/i.test(line)) commands += 1
+  })
+  await ready
+  for (let i = 0; i < requests; i++) {
+    const response = await fetch(`http://127.0.0.1:${port}${path}`, { headers: cookie ? { cookie } : {} })
+    await response.arrayBuffer()
   }
-  return total
+  await sleep(200)
+  monitor.kill()
+  return commands / requests
 }
 
 async function startServer(name: string, redisPort: number): Promise<{ child: ChildProcess; port: number }> {
@@ -100,12 +114,12 @@ async function load(port: number, path: string, cookie: string | undefined, seco
 
 async function measure(pid: number, port: number, route: Route, cookie: string, redisPort: number | undefined): Promise<Sample> {
   const path = route === 'new' ? '/login' : `/${route}`
+  const sent = route === 'new' ? undefined : cookie
   const ticks = cpuTicks(pid)
-  const commands = redisPort ? await redisCommands(redisPort) : 0
-  const result = await load(port, path, route === 'new' ? undefined : cookie, SECONDS)
+  const result = await load(port, path, sent, SECONDS)
   const cpuUs = ((cpuTicks(pid) - ticks) / CLOCK_TICKS) * 1e6 / Math.max(result.requests, 1)
   const sample: Sample = { rps: result.rps, cpuUs, errors: result.errors }
-  if (redisPort) sample.redisCommands = ((await redisCommands(redisPort)) - commands - 1) / Math.max(result.requests, 1)
+  if (redisPort) sample.redisCommands = await redisRoundTrips(redisPort, port, path, sent)
   return sample
 }
 
@@ -169,7 +183,7 @@ async function runGroup(group: string): Promise<void> {
 
 function printTable(group: string, scenarios: Scenario[], routes: Route[], samples: Map<string, Sample[]>): void {
   const stat = (name: string, route: Route, pick: (s: Sample) => number) => median((samples.get(`${name}:${route}`) ?? []).map(pick))
-  const header = ['scenario', ...routes.flatMap((route) => [`${route} req/s`, 'ratio', 'CPU µs/req', ...(group === 'redis' ? ['cmds/req'] : [])])]
+  const header = ['scenario', ...routes.flatMap((route) => [`${route} req/s`, 'ratio', 'CPU µs/req', ...(group === 'redis' ? ['round trips/req'] : [])])]
   const rows = scenarios.map((scenario) => [
     scenario.name,
     ...routes.flatMap((route) => {

@@ -46,6 +46,9 @@ export const FAIL_FAST_OPTIONS = {
   commandTimeout: 10_000,
   connectTimeout: 5_000,
   lazyConnect: true,
+  // Commands issued in the same tick (concurrent requests) go out in one write: far fewer
+  // syscalls per request under load, same semantics.
+  enableAutoPipelining: true,
 } as const satisfies RedisOptions
 
 /** The connection settings the source names; undefined means ioredis defaults (localhost:6379). */
