@@ -268,24 +268,29 @@ export class PostgresDriver implements SessionDriver {
     return rowCount === 1 ? 'applied' : 'missing'
   }
 
-  async #patchInTransaction(pool: PgPool, key: string, changes: readonly Change[], options: PatchOptions): Promise<PatchResult> {
-    const client = await pool.connect()
-    let broken = false
-    try {
-      await client.query('BEGIN')
+  #patchInTransaction(pool: PgPool, key: string, changes: readonly Change[], options: PatchOptions): Promise<PatchResult> {
+    return this.#transaction(pool, async (client) => {
       const now = Date.now()
       const { rows } = await client.query(this.#sql.readForUpdate, [key, now])
       const row = rows[0] as SessionRow | undefined
       const record = row ? await this.#toRecord(client, key, row) : null
-      if (!record) {
-        await client.query('COMMIT')
-        return 'missing'
-      }
+      if (!record) return 'missing'
       const next = applyChanges(record, changes, options.codec, options.ttl, now)
       const [, data, flash, , lastSeenAt, expiresAt, version, userId, device] = recordToParams(key, next, next.meta.expiresAt)
       await client.query(this.#sql.update, [key, data, flash, lastSeenAt, expiresAt, version, userId, device])
-      await client.query('COMMIT')
       return 'applied'
+    })
+  }
+
+  /** Runs `work` in BEGIN … COMMIT on one pooled connection; ROLLBACK when it throws. */
+  async #transaction<T>(pool: PgPool, work: (client: Awaited<ReturnType<PgPool['connect']>>) => Promise<T>): Promise<T> {
+    const client = await pool.connect()
+    let broken = false
+    try {
+      await client.query('BEGIN')
+      const result = await work(client)
+      await client.query('COMMIT')
+      return result
     } catch (error) {
       await client.query('ROLLBACK').catch(() => {
         broken = true
@@ -342,24 +347,13 @@ export class PostgresDriver implements SessionDriver {
     return pool
   }
 
-  async #ensureSchema(pool: PgPool): Promise<void> {
-    const client = await pool.connect()
-    let broken = false
-    try {
-      // Concurrent CREATE TABLE IF NOT EXISTS can still collide in the catalog; a transaction-
-      // scoped advisory lock lets processes that start together create the table one at a time.
-      await client.query('BEGIN')
+  #ensureSchema(pool: PgPool): Promise<void> {
+    // Concurrent CREATE TABLE IF NOT EXISTS can still collide in the catalog; a transaction-
+    // scoped advisory lock lets processes that start together create the table one at a time.
+    return this.#transaction(pool, async (client) => {
       await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`tessera:${this.#table.name}`])
       await client.query(migrationSql(this.#table.name))
-      await client.query('COMMIT')
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => {
-        broken = true
-      })
-      throw error
-    } finally {
-      client.release(broken)
-    }
+    })
   }
 }
 
