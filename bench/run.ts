@@ -28,6 +28,7 @@ interface Scenario {
 const GROUPS: Record<string, Scenario[]> = {
   http: [
     { name: 'express-bare', baseline: 'express-bare' },
+    { name: 'express-empty-middleware', baseline: 'express-bare' },
     { name: 'express-tessera-memory', baseline: 'express-bare' },
     { name: 'express-session-memory', baseline: 'express-bare' },
     { name: 'express-tessera-cookie', baseline: 'express-bare' },

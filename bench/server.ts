@@ -27,6 +27,16 @@ const scenarios: Record<string, Starter> = {
     return createServer(app)
   },
 
+  /** Calibration: what one empty (async-deferred) middleware costs in Express. */
+  async 'express-empty-middleware'() {
+    const app = (await express())()
+    app.use((_req, _res, next) => void Promise.resolve().then(() => next()))
+    app.get('/login', (_req, res) => void res.send('ok'))
+    app.get('/read', (_req, res) => void res.send(USER.name))
+    app.get('/write', (_req, res) => void res.send('1'))
+    return createServer(app)
+  },
+
   async 'express-tessera-memory'() {
     return tesseraExpress({ driver: 'memory' })
   },
