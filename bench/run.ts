@@ -3,7 +3,7 @@
  * Each server runs in its own process; scenarios are interleaved over several rounds and the
  * median is reported. CPU µs per request comes from the server's /proc/<pid>/stat, the least
  * noisy figure on a shared machine. Settings: BENCH_SECONDS (default 3), BENCH_ROUNDS (default 3),
- * BENCH_CONNECTIONS (default 10).
+ * BENCH_CONNECTIONS (default 10), BENCH_ONLY (a substring of the scenario names to run).
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
@@ -151,7 +151,10 @@ async function startBenchRedis(): Promise<{ stop: () => void; port: number }> {
 }
 
 async function runGroup(group: string): Promise<void> {
-  const scenarios = GROUPS[group] as Scenario[]
+  // BENCH_ONLY=fastify runs only the scenarios whose name contains it (and their baselines).
+  const only = process.env.BENCH_ONLY
+  const all = GROUPS[group] as Scenario[]
+  const scenarios = only ? all.filter((s) => s.name.includes(only) || all.some((t) => t.name.includes(only) && t.baseline === s.name)) : all
   const routes: Route[] = group === 'redis' ? ['read', 'write', 'new'] : ['read', 'write']
   const redis = group === 'redis' ? await startBenchRedis() : undefined
   const samples = new Map<string, Sample[]>()
