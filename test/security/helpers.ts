@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import type { AddressInfo } from 'node:net'
 import type { Server } from 'node:http'
@@ -19,10 +20,34 @@ export const DRIVERS: Record<string, (extra: SessionManagerOptions) => { config:
     const path = mkdtempSync(join(tmpdir(), 'tessera-sec-'))
     return { config: { driver: 'file', path, keys: [KEY], ...extra }, cleanup: () => rmSync(path, { recursive: true, force: true }) }
   },
+  redis: (extra) => {
+    // The shared Redis on 127.0.0.1:6379 (started by .ci/run); a random prefix keeps runs apart.
+    const prefix = `tessera:test:sec:${randomBytes(6).toString('hex')}:`
+    return {
+      config: { driver: 'redis', connection: { host: '127.0.0.1', port: 6379 }, prefix, keys: [KEY], ...extra },
+      cleanup: () => void dropPrefix(prefix),
+    }
+  },
   cookie: (extra) => ({
     config: { drivers: { cookie: { driver: 'cookie' }, state: { driver: 'memory' } }, default: 'cookie', securityStore: 'state', keys: [KEY], ...extra },
     cleanup: () => undefined,
   }),
+}
+
+async function dropPrefix(prefix: string): Promise<void> {
+  const { Redis } = await import('ioredis')
+  const client = new Redis({ host: '127.0.0.1', port: 6379, lazyConnect: true })
+  try {
+    await client.connect()
+    let cursor = '0'
+    do {
+      const [next, keys] = await client.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500)
+      if (keys.length > 0) await client.del(...keys)
+      cursor = next
+    } while (cursor !== '0')
+  } finally {
+    client.disconnect()
+  }
 }
 
 type SessionReq = Request & { session: Session; csrfToken: () => string }
