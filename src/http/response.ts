@@ -1,8 +1,6 @@
-import type { ServerResponse } from 'node:http'
+import { ServerResponse } from 'node:http'
 import type { RequestSession } from './lifecycle.js'
 import { errorHeaders, statusOf, statusText } from './lifecycle.js'
-
-type Method = (...args: unknown[]) => unknown
 
 /**
  * Makes a node response commit the session before anything goes out. The first `writeHead`,
@@ -20,62 +18,89 @@ export function commitBeforeHeaders(
   handle: Pick<RequestSession, 'commit' | 'skipCommit'>,
   onError?: (error: unknown) => void,
 ): void {
-  const target = res as unknown as Record<'writeHead' | 'write' | 'end', Method>
-  const originals = { writeHead: target.writeHead, write: target.write, end: target.end }
-  // HOLDING until the first call; then either PASSING (nothing to commit, or commit done) or
-  // QUEUED while the commit runs. The wrappers stay in place: swapping the methods back would
-  // change the response object's shape a second time on every request.
-  let state: 'holding' | 'queued' | 'passing' = 'holding'
-  let queue: (() => void)[] = []
+  installHoldBack()
+  ;(res as HeldResponse)[HOLD] = { handle, onError, state: HOLDING, queue: [] }
+}
 
+const HOLD = Symbol('tessera.holdBack')
+const HOLDING = 0
+const QUEUED = 1
+const PASSING = 2
+type Method = (this: ServerResponse, ...args: unknown[]) => unknown
+type MethodName = 'writeHead' | 'write' | 'end'
+
+interface HoldState {
+  handle: Pick<RequestSession, 'commit' | 'skipCommit'>
+  onError: ((error: unknown) => void) | undefined
+  state: typeof HOLDING | typeof QUEUED | typeof PASSING
+  queue: (() => void)[]
+}
+type HeldResponse = ServerResponse & { [HOLD]?: HoldState }
+
+let installed = false
+
+/**
+ * Installs, once per process, a guard in front of `writeHead`, `write` and `end` of
+ * `http.ServerResponse.prototype`. A response without a Tessera session (no hold state) goes
+ * straight through; one with a session waits for its commit. Doing this on the prototype instead
+ * of each response saves three method swaps per request, which change the response object's
+ * shape and cost more than the rest of a read-only request's session handling together.
+ */
+function installHoldBack(): void {
+  if (installed) return
+  installed = true
+  const proto = ServerResponse.prototype as unknown as Record<MethodName, Method>
+  const returns: Record<MethodName, (res: ServerResponse) => unknown> = { writeHead: (res) => res, write: () => true, end: (res) => res }
+  for (const name of ['writeHead', 'write', 'end'] as const) {
+    const original = proto[name]
+    const result = returns[name]
+    proto[name] = function heldUntilCommitted(this: HeldResponse): unknown {
+      const hold = this[HOLD]
+      // eslint-disable-next-line prefer-rest-params
+      const args = arguments as unknown as unknown[]
+      if (hold === undefined || hold.state === PASSING) return original.apply(this, args)
+      if (hold.state === HOLDING) {
+        if (hold.handle.skipCommit()) {
+          // Nothing to store and no cookie to set: send the response as it is, right away.
+          hold.state = PASSING
+          return original.apply(this, args)
+        }
+        hold.state = QUEUED
+        startCommit(this, hold)
+      }
+      const copy = Array.prototype.slice.call(args)
+      hold.queue.push(() => original.apply(this, copy))
+      return result(this)
+    }
+  }
+}
+
+function startCommit(res: ServerResponse, hold: HoldState): void {
   const flush = (replay: boolean): void => {
-    const pending = queue
-    queue = []
-    state = 'passing'
+    const pending = hold.queue
+    hold.queue = []
+    hold.state = PASSING
     if (replay) for (const call of pending) call()
   }
-
-  const start = (): void => {
-    handle.commit().then(
-      (cookies) => {
-        if (cookies.length > 0 && !res.headersSent) appendSetCookie(res, cookies)
+  hold.handle.commit().then(
+    (cookies) => {
+      if (cookies.length > 0 && !res.headersSent) appendSetCookie(res, cookies)
+      flush(true)
+    },
+    (error: unknown) => {
+      if (res.headersSent) {
         flush(true)
-      },
-      (error: unknown) => {
-        if (res.headersSent) {
-          flush(true)
-          return
-        }
-        flush(false)
-        const status = statusOf(error)
-        for (const name of res.getHeaderNames()) res.removeHeader(name)
-        res.statusCode = status
-        for (const [name, value] of Object.entries(errorHeaders(error))) res.setHeader(name, value)
-        res.end(statusText(status))
-        onError?.(error)
-      },
-    )
-  }
-
-  const wrap = (name: 'writeHead' | 'write' | 'end', result: (args: unknown[]) => unknown) =>
-    function heldUntilCommitted(...args: unknown[]): unknown {
-      if (state === 'holding') {
-        if (handle.skipCommit()) {
-          // Nothing to store and no cookie to set: send the response as it is, right away.
-          state = 'passing'
-        } else {
-          state = 'queued'
-          start()
-        }
+        return
       }
-      if (state === 'passing') return originals[name].apply(res, args)
-      queue.push(() => originals[name].apply(res, args))
-      return result(args)
-    }
-
-  target.writeHead = wrap('writeHead', () => res)
-  target.write = wrap('write', () => true)
-  target.end = wrap('end', () => res)
+      flush(false)
+      const status = statusOf(error)
+      for (const name of res.getHeaderNames()) res.removeHeader(name)
+      res.statusCode = status
+      for (const [name, value] of Object.entries(errorHeaders(error))) res.setHeader(name, value)
+      res.end(statusText(status))
+      hold.onError?.(error)
+    },
+  )
 }
 
 /** Adds Set-Cookie values to a node response without dropping ones already set. */
