@@ -2,7 +2,7 @@ import { SessionEvents } from '../core/events.js'
 import type { SessionManager } from '../core/manager.js'
 import type { Session, SessionData } from '../core/session.js'
 import { supports } from '../drivers/contract.js'
-import { RateLimitError, SessionError, SessionStoreError } from '../lib/errors.js'
+import { RateLimitError, SessionConfigError, SessionError, SessionStoreError } from '../lib/errors.js'
 import type { ClientFacts } from '../security/binding.js'
 import { securityHooks, type SecurityHost } from '../security/hooks.js'
 import { cookieAttributes, RequestCookies, signId, verifyId } from './cookies.js'
@@ -19,6 +19,13 @@ export interface SessionMiddlewareOptions {
    * carries session ids or data.
    */
   onError?: (error: unknown) => void
+  /**
+   * Load the session on first use instead of in the middleware: a handler calls
+   * `await session.start()` before touching it, and a request that never does costs no store
+   * read at all. Store faults then surface from `start()` (to the app's error handling) rather
+   * than through `onStoreError`. Cannot be combined with `binding`, which checks every request.
+   */
+  lazy?: boolean
 }
 
 /** A manager as adapters accept it: any driver names. */
@@ -48,6 +55,7 @@ export class SessionLifecycle<Data extends SessionData = SessionData> {
   readonly manager: AnyManager<Data>
   readonly #driver: string | undefined
   readonly #readonly: boolean
+  readonly #lazy: boolean
   readonly #attributes: ReturnType<typeof cookieAttributes>
   /** Decided once here, so requests of an app without binding or rate limit pay nothing. */
   readonly #binding: boolean
@@ -59,8 +67,12 @@ export class SessionLifecycle<Data extends SessionData = SessionData> {
     this.manager = manager
     this.#driver = options.driver
     this.#readonly = options.readonly ?? false
+    this.#lazy = options.lazy ?? false
     this.#attributes = cookieAttributes(manager.cookie)
     const { security } = manager.config
+    if (this.#lazy && security.binding !== null) {
+      throw new SessionConfigError('lazy: true cannot be combined with binding: a bound session must be checked on every request. Drop one of the two options.')
+    }
     this.#binding = security.binding !== null
     this.#guard = security.binding !== null || security.createLimit !== null ? manager : null
   }
@@ -107,6 +119,9 @@ export class SessionLifecycle<Data extends SessionData = SessionData> {
       readonly,
       jar: facts.requestScoped ? jar : undefined,
     })
+    const flags = presented === undefined ? 0 : verified?.rotated ? PRESENTED | ROTATED : PRESENTED
+    const presentedId = verified?.id ?? ''
+    if (this.#lazy) return new RequestSession(session, jar, facts, flags, options.client ?? NO_CLIENT, presentedId)
     try {
       await session.start()
     } catch (error) {
@@ -115,17 +130,16 @@ export class SessionLifecycle<Data extends SessionData = SessionData> {
       if (manager.config.onStoreError === 'fail') throw error
       const anonymous = manager.session({ driver: this.#driver, readonly })
       await anonymous.start() // no id: no store call
-      return new RequestSession(anonymous, jar, facts, ANONYMOUS, NO_CLIENT)
+      return new RequestSession(anonymous, jar, facts, ANONYMOUS, NO_CLIENT, '')
     }
     const client = options.client ?? NO_CLIENT
     if (this.#binding && (await securityHooks.afterStart(manager, session, client)) === 'rejected' && readonly) {
       // A read-only session cannot be invalidated: serve an empty one instead of the other client's.
       const empty = manager.session({ driver: this.#driver, readonly })
       await empty.start() // no id: no store call
-      return new RequestSession(empty, jar, facts, 0, client)
+      return new RequestSession(empty, jar, facts, 0, client, '')
     }
-    const flags = presented === undefined ? 0 : verified?.rotated ? PRESENTED | ROTATED : PRESENTED
-    return new RequestSession(session, jar, facts, flags, client)
+    return new RequestSession(session, jar, facts, flags, client, presentedId)
   }
 
   async #resolveFacts(): Promise<DriverFacts> {
@@ -157,18 +171,19 @@ export class RequestSession<Data extends SessionData = SessionData> {
   readonly cookies: RequestCookies
   readonly #facts: DriverFacts
   readonly #flags: number
+  /** The verified id the client presented ('' when none): a different id means a new cookie. */
   readonly #initialId: string
   readonly #client: ClientFacts
   #committed = false
 
   /** @internal Built by {@link SessionLifecycle.begin}. */
-  constructor(session: Session<Data>, cookies: RequestCookies, facts: DriverFacts, flags: number, client: ClientFacts) {
+  constructor(session: Session<Data>, cookies: RequestCookies, facts: DriverFacts, flags: number, client: ClientFacts, presentedId: string) {
     this.session = session
     this.cookies = cookies
     this.#facts = facts
     this.#flags = flags
     this.#client = client
-    this.#initialId = flags & PRESENTED ? session.getId() : ''
+    this.#initialId = presentedId
   }
 
   /** True when the store failed and this request runs with an empty session that is never saved. */
@@ -190,6 +205,7 @@ export class RequestSession<Data extends SessionData = SessionData> {
     if (this.#committed) return true
     const { session } = this
     const skip =
+      !session.initiated ||
       session.readonly ||
       this.anonymous ||
       (!this.#facts.guard &&
@@ -209,7 +225,8 @@ export class RequestSession<Data extends SessionData = SessionData> {
     this.#committed = true
     const { session, cookies } = this
     const facts = this.#facts
-    if (session.readonly || this.anonymous) return NO_COOKIES
+    // A lazy session the handler never started was not loaded: nothing to save, no cookie to set.
+    if (!session.initiated || session.readonly || this.anonymous) return NO_COOKIES
     const seenBefore = session.meta?.lastSeenAt
     try {
       // Inside the try: a store fault while taking a rate-limit token follows onStoreError too.

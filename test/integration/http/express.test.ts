@@ -5,7 +5,7 @@ import express, { type Request } from 'express'
 import { csrf, session, type SessionRequest } from '../../../src/http/express.js'
 import { MemoryDriver } from '../../../src/drivers/memory.js'
 import type { SessionManager } from '../../../src/index.js'
-import { Browser, COOKIE, listen, makeManager, routes, runAdapterSuite, type RunningServer, type ServeFeatures } from './support.js'
+import { Browser, COOKIE, CountingDriver, listen, makeManager, routes, runAdapterSuite, type RunningServer, type ServeFeatures } from './support.js'
 
 function app(manager: SessionManager, mount: (app: express.Express) => void): express.Express {
   const application = express()
@@ -75,5 +75,38 @@ describe('express: commit before headers', () => {
     const server = await listen(createServer(application))
     servers.push(server)
     assert.deepEqual(await new Browser(server.url).json('/'), { hasSession: false })
+  })
+})
+
+describe('express: lazy loading', () => {
+  const servers: RunningServer[] = []
+  after(() => Promise.all(servers.map((server) => server.close())))
+
+  it('with lazy: true a route that never starts the session costs no store call; one that does works as usual', async () => {
+    const driver = new CountingDriver()
+    const manager = makeManager(driver)
+    const application = express()
+    application.use(manager.middleware({ lazy: true }))
+    application.get('/health', (_req, res) => void res.json({ ok: true }))
+    application.post('/count', async (req, res) => {
+      const { session: s } = req as Request & SessionRequest
+      await s.start()
+      res.json({ n: s.increment('n') })
+    })
+    const server = await listen(createServer(application))
+    servers.push(server)
+    const browser = new Browser(server.url)
+    assert.deepEqual(await browser.json('/count', { method: 'POST' }), { n: 1 })
+    assert.ok(browser.cookies.has(COOKIE), 'a new session started lazily gets its cookie')
+    assert.deepEqual(await browser.json('/count', { method: 'POST' }), { n: 2 })
+    const before = { ...driver.calls }
+    assert.deepEqual(await browser.json('/health'), { ok: true })
+    assert.deepEqual(driver.calls, before, 'no store call for a route that never starts the session')
+    assert.deepEqual(browser.lastSetCookies, [], 'and no cookie either')
+  })
+
+  it('lazy cannot be combined with binding', () => {
+    const manager = makeManager(new MemoryDriver(), { binding: { userAgent: true } })
+    assert.throws(() => manager.middleware({ lazy: true }), /lazy: true cannot be combined with binding/)
   })
 })

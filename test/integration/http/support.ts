@@ -312,6 +312,15 @@ export function runAdapterSuite(name: string, start: (manager: SessionManager, f
       assert.deepEqual(browser.lastSetCookies, [])
     })
 
+    it('clearWithBrowser: a stale cookie followed by new data gets the new id (no session lost)', async () => {
+      const manager = makeManager(new MemoryDriver(), { clearWithBrowser: true })
+      const browser = await serve(manager)
+      browser.cookies.set(COOKIE, signId(manager.keyring, generateSessionId()))
+      const first = await browser.json('/count', { method: 'POST' })
+      assert.equal(first.n, 1)
+      assert.equal(await browser.json('/count', { method: 'POST' }).then((body) => body.n), 2, 'the new session is kept')
+    })
+
     it("answers 503 with onStoreError 'fail' when the store is down", async () => {
       const manager = makeManager(new FailingDriver())
       const errors: unknown[] = []
