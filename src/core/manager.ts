@@ -18,8 +18,11 @@ export interface SessionManagerOptions<Data extends SessionData = SessionData, N
   extends SessionConfig<Names> {
   /** Build sessions of this class (a subclass of `Session`/`SessionStore`). */
   sessionClass?: SessionClass<Data>
-  /** How `manager.metrics()` counts (active window, series sampling, tracking bound). */
-  metrics?: MetricsOptions
+  /**
+   * How `manager.metrics()` counts (active window, series sampling, tracking bound), or `false`
+   * to keep no metrics at all (no per-request bookkeeping, no tracked sessions in memory).
+   */
+  metrics?: MetricsOptions | false
 }
 
 export interface OpenOptions {
@@ -51,7 +54,7 @@ export class SessionManager<Data extends SessionData = SessionData, Names extend
   readonly #sessionClass: SessionClass<Data>
   readonly #gcTimer: NodeJS.Timeout | undefined
   readonly #users: UserSessions<Data>
-  readonly #metrics: MetricsCollector
+  readonly #metrics: MetricsCollector | undefined
   #closed = false
 
   /**
@@ -73,7 +76,7 @@ export class SessionManager<Data extends SessionData = SessionData, Names extend
     this.#codec = new SessionCodec(this.config.serializer, this.config.sealing)
     this.#sessionClass = options.sessionClass ?? (Session as SessionClass<Data>)
     this.#users = new UserSessions<Data>(this)
-    this.#metrics = new MetricsCollector(this.events, options.metrics)
+    this.#metrics = options.metrics === false ? undefined : new MetricsCollector(this.events, options.metrics)
     if (this.config.gcIntervalMs !== null) {
       this.#gcTimer = setInterval(() => void this.#collectInBackground(), this.config.gcIntervalMs)
       this.#gcTimer.unref()
@@ -218,6 +221,7 @@ export class SessionManager<Data extends SessionData = SessionData, Names extend
    * this process since the manager was created (see {@link SessionMetrics} for each figure).
    */
   metrics(options: { topUsers?: number } = {}): SessionMetrics {
+    if (!this.#metrics) throw new SessionConfigError('metrics() is not available: this manager was created with metrics: false. Remove that option to keep metrics.')
     return this.#metrics.snapshot(options)
   }
 
@@ -241,7 +245,7 @@ export class SessionManager<Data extends SessionData = SessionData, Names extend
     if (this.#closed) return
     this.#closed = true
     clearInterval(this.#gcTimer)
-    this.#metrics.close()
+    this.#metrics?.close()
     const contexts = [...this.#contexts.values()]
     this.#contexts.clear()
     await Promise.all(contexts.map(async (context) => (await context.catch(() => null))?.store.close()))

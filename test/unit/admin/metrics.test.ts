@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import fc from 'fast-check'
-import { SessionEventEmitter } from '../../../src/core/events.js'
+import { SessionEventEmitter, SessionEvents } from '../../../src/core/events.js'
 import { MetricsCollector } from '../../../src/core/metrics.js'
 import type { SessionDriver } from '../../../src/drivers/contract.js'
 import { MemoryDriver } from '../../../src/drivers/memory.js'
@@ -208,5 +208,17 @@ describe('MetricsCollector', () => {
       }),
       { numRuns: 200 },
     )
+  })
+})
+
+describe('metrics: false', () => {
+  it('keeps no metrics: no observer on the store, no listeners, and metrics() says why it is unavailable', async () => {
+    const manager = new SessionManager({ metrics: false })
+    assert.equal(manager.events.listenerCount(SessionEvents.STARTED), 0)
+    const session = await manager.open()
+    session.put('a', 1)
+    await session.save()
+    assert.throws(() => manager.metrics(), (error: unknown) => error instanceof SessionConfigError && /metrics: false/.test(error.message))
+    await manager.close()
   })
 })
