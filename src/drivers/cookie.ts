@@ -46,6 +46,25 @@ interface Settings {
   context: string
   maxChunks: number
   chunkSize: number
+  /** Recently opened payloads by their sealed text (never mutated; reads hand out copies). */
+  opened: Map<string, OpenedPayload>
+}
+
+interface OpenedPayload {
+  key: string
+  record: StoredRecord
+}
+
+/**
+ * A client sends the same sealed cookie until its session changes, so opened payloads are kept
+ * by their exact sealed text: a returning request skips base64, AES-GCM and JSON. Only payloads
+ * that opened and validated are kept; expiry is still checked on every read.
+ */
+const OPENED_CACHE_SIZE = 1_000
+
+function remember(cache: Map<string, OpenedPayload>, text: string, payload: OpenedPayload): void {
+  if (cache.size >= OPENED_CACHE_SIZE) cache.delete(cache.keys().next().value as string)
+  cache.set(text, payload)
 }
 
 function notBound(): never {
@@ -88,7 +107,7 @@ export class CookieDriver implements SessionDriver {
     if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(name)) {
       throw new SessionConfigError(`cookie driver: name must be a cookie token, got ${JSON.stringify(name)}.`)
     }
-    this.#settings = { keyring, name, context: `tessera/cookie:${name}`, maxChunks, chunkSize }
+    this.#settings = { keyring, name, context: `tessera/cookie:${name}`, maxChunks, chunkSize, opened: new Map() }
   }
 
   /** Largest sealed payload, in characters, that fits into the configured cookies. */
@@ -123,7 +142,7 @@ class RequestCookieDriver implements SessionDriver {
   readonly #settings: Settings
   readonly #jar: CookieJar
   /** undefined: not opened yet; null: no valid session in the jar. */
-  #current: { key: string; record: StoredRecord } | null | undefined
+  #current: OpenedPayload | null | undefined
   #chunksPresent = 0
 
   constructor(settings: Settings, jar: CookieJar) {
@@ -132,7 +151,7 @@ class RequestCookieDriver implements SessionDriver {
   }
 
   async read(key: string): Promise<StoredRecord | null> {
-    const current = this.#open()
+    const current = this.#loaded()
     if (!current || current.key !== key || isExpired(current.record)) return null
     return cloneRecord(current.record)
   }
@@ -144,7 +163,7 @@ class RequestCookieDriver implements SessionDriver {
   }
 
   async destroy(key: string): Promise<void> {
-    const current = this.#open()
+    const current = this.#loaded()
     // After regenerate the jar already holds the new session: destroying the old key must keep it.
     if (current && current.key !== key) return
     const { name } = this.#settings
@@ -155,7 +174,7 @@ class RequestCookieDriver implements SessionDriver {
   }
 
   async touch(key: string, ttl: number): Promise<void> {
-    const current = this.#open()
+    const current = this.#loaded()
     if (!current || current.key !== key || isExpired(current.record)) return
     const copy = cloneRecord(current.record)
     const now = Date.now()
@@ -169,7 +188,7 @@ class RequestCookieDriver implements SessionDriver {
   }
 
   #store(key: string, record: StoredRecord, ttl: number): void {
-    const { keyring, name, context, maxChunks, chunkSize } = this.#settings
+    const { keyring, name, context, maxChunks, chunkSize, opened: cache } = this.#settings
     const payload: Payload = { k: key, d: record.data, f: record.flash, m: record.meta }
     const json = Buffer.from(JSON.stringify(payload), 'utf8')
     let plain = Buffer.concat([Buffer.of(FORMAT_JSON), json])
@@ -187,10 +206,12 @@ class RequestCookieDriver implements SessionDriver {
     for (let i = 1; i < count; i++) this.#jar.set(`${name}.${i}`, sealed.slice(i * chunkSize, (i + 1) * chunkSize), { maxAge })
     for (let i = count; i < this.#chunksPresent; i++) this.#jar.delete(`${name}.${i}`)
     this.#current = { key, record }
+    // The browser sends this exact text back next time: have it opened already.
+    remember(cache, sealed, this.#current)
     this.#chunksPresent = Math.max(this.#chunksPresent, count)
   }
 
-  #open(): { key: string; record: StoredRecord } | null {
+  #loaded(): OpenedPayload | null {
     if (this.#current === undefined) this.#current = this.#decode()
     return this.#current
   }
@@ -204,8 +225,8 @@ class RequestCookieDriver implements SessionDriver {
     return Number.isInteger(count) && count >= 1 && count <= MAX_CHUNKS_LIMIT ? count : 0
   }
 
-  #decode(): { key: string; record: StoredRecord } | null {
-    const { keyring, name, context, maxChunks } = this.#settings
+  #decode(): OpenedPayload | null {
+    const { name, maxChunks, opened: cache } = this.#settings
     const count = this.#headCount()
     this.#chunksPresent = count
     if (count === 0 || count > maxChunks) return null
@@ -218,6 +239,15 @@ class RequestCookieDriver implements SessionDriver {
       parts.push(part)
     }
     const text = parts.join('')
+    const known = cache.get(text)
+    if (known) return known
+    const opened = this.#open(text)
+    if (opened) remember(cache, text, opened)
+    return opened
+  }
+
+  #open(text: string): OpenedPayload | null {
+    const { keyring, context } = this.#settings
     const sealed = Buffer.from(text, 'base64url')
     // Base64 decoders skip characters outside the alphabet and ignore stray trailing bits; only
     // the canonical text round-trips, so anything else is refused here.
