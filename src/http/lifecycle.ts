@@ -2,9 +2,13 @@ import { SessionEvents } from '../core/events.js'
 import type { SessionManager } from '../core/manager.js'
 import type { Session, SessionData } from '../core/session.js'
 import { supports } from '../drivers/contract.js'
+import type { Unlock } from '../drivers/contract.js'
+import { parseDuration, type Duration } from '../lib/durations.js'
 import { RateLimitError, SessionConfigError, SessionError, SessionStoreError } from '../lib/errors.js'
+import { storageKeyFor } from '../lib/ids.js'
 import type { ClientFacts } from '../security/binding.js'
 import { securityHooks, type SecurityHost } from '../security/hooks.js'
+import type { GuardedStore } from '../core/store.js'
 import { cookieAttributes, RequestCookies, signId, verifyId } from './cookies.js'
 
 /** Options every adapter takes. */
@@ -26,6 +30,14 @@ export interface SessionMiddlewareOptions {
    * than through `onStoreError`. Cannot be combined with `binding`, which checks every request.
    */
   lazy?: boolean
+  /**
+   * Serialize the requests of one session: each request holds the session's lock from load to
+   * commit, so a second request of the same session waits for the first (seed-style session
+   * blocking). `true` or a lease such as `'10s'` (default 30 s): a holder that dies releases the
+   * lock when its lease ends. Needs a driver with `lock` (memory, redis). Changes of concurrent
+   * requests merge without it; use it when handlers must see each other's results in order.
+   */
+  lock?: boolean | Duration
 }
 
 /** A manager as adapters accept it: any driver names. */
@@ -41,9 +53,12 @@ interface DriverFacts {
   manager: Pick<AnyManager, 'cookie' | 'keyring' | 'events' | 'config'>
   /** The manager when binding or the creation rate limit is configured, else null (no hook runs). */
   guard: SecurityHost | null
+  /** The driver's store, for locking. */
+  store: GuardedStore
 }
 
 const NO_COOKIES: readonly string[] = Object.freeze([])
+const DEFAULT_LOCK_LEASE = 30_000
 const NO_CLIENT: ClientFacts = Object.freeze({})
 
 /**
@@ -56,6 +71,8 @@ export class SessionLifecycle<Data extends SessionData = SessionData> {
   readonly #driver: string | undefined
   readonly #readonly: boolean
   readonly #lazy: boolean
+  /** Lease of the per-session lock in ms, or null when requests are not serialized. */
+  readonly #lockLease: number | null
   readonly #attributes: ReturnType<typeof cookieAttributes>
   /** Decided once here, so requests of an app without binding or rate limit pay nothing. */
   readonly #binding: boolean
@@ -72,6 +89,13 @@ export class SessionLifecycle<Data extends SessionData = SessionData> {
     const { security } = manager.config
     if (this.#lazy && security.binding !== null) {
       throw new SessionConfigError('lazy: true cannot be combined with binding: a bound session must be checked on every request. Drop one of the two options.')
+    }
+    this.#lockLease = options.lock === undefined || options.lock === false ? null : options.lock === true ? DEFAULT_LOCK_LEASE : parseDuration(options.lock)
+    if (this.#lockLease === null && options.lock !== undefined && options.lock !== false) {
+      throw new SessionConfigError(`lock must be true or a lease such as '10s', got ${JSON.stringify(options.lock)}.`)
+    }
+    if (this.#lockLease !== null && this.#lazy) {
+      throw new SessionConfigError('lock cannot be combined with lazy: true (a lazy session is loaded by the handler, after the middleware would have locked it). Drop one of the two options.')
     }
     this.#binding = security.binding !== null
     this.#guard = security.binding !== null || security.createLimit !== null ? manager : null
@@ -122,9 +146,13 @@ export class SessionLifecycle<Data extends SessionData = SessionData> {
     const flags = presented === undefined ? 0 : verified?.rotated ? PRESENTED | ROTATED : PRESENTED
     const presentedId = verified?.id ?? ''
     if (this.#lazy) return new RequestSession(session, jar, facts, flags, options.client ?? NO_CLIENT, presentedId)
+    let unlock: Unlock | undefined
     try {
+      // Only an existing session can be contended; a new id is this request's alone.
+      if (this.#lockLease !== null && presentedId !== '' && !readonly) unlock = await facts.store.lock(storageKeyFor(presentedId), this.#lockLease)
       await session.start()
     } catch (error) {
+      await unlock?.().catch(() => undefined)
       if (!(error instanceof SessionStoreError)) throw error
       manager.events.emit(SessionEvents.STORE_ERROR, error)
       if (manager.config.onStoreError === 'fail') throw error
@@ -139,7 +167,9 @@ export class SessionLifecycle<Data extends SessionData = SessionData> {
       await empty.start() // no id: no store call
       return new RequestSession(empty, jar, facts, 0, client, '')
     }
-    return new RequestSession(session, jar, facts, flags, client, presentedId)
+    const handle = new RequestSession(session, jar, facts, flags, client, presentedId)
+    if (unlock) handle.holdLock(unlock)
+    return handle
   }
 
   async #resolveFacts(): Promise<DriverFacts> {
@@ -151,6 +181,12 @@ export class SessionLifecycle<Data extends SessionData = SessionData> {
         maxAge: Math.ceil(context.lifetimeMs / 1000),
         requestScoped: supports(context.store.driver, 'forRequest'),
         guard: this.#guard,
+        store: context.store,
+      }
+      if (this.#lockLease !== null && !supports(context.store.driver, 'lock')) {
+        throw new SessionConfigError(
+          `lock needs a driver that can lock sessions (memory, redis); the "${context.store.name}" driver cannot. Remove the lock option or switch drivers.`,
+        )
       }
       return this.#facts
     } catch (error) {
@@ -175,6 +211,7 @@ export class RequestSession<Data extends SessionData = SessionData> {
   readonly #initialId: string
   readonly #client: ClientFacts
   #committed = false
+  #unlock: Unlock | undefined
 
   /** @internal Built by {@link SessionLifecycle.begin}. */
   constructor(session: Session<Data>, cookies: RequestCookies, facts: DriverFacts, flags: number, client: ClientFacts, presentedId: string) {
@@ -196,6 +233,18 @@ export class RequestSession<Data extends SessionData = SessionData> {
     return this.#committed
   }
 
+  /** @internal The session's lock, held until this request commits (or skips its commit). */
+  holdLock(unlock: Unlock): void {
+    this.#unlock = unlock
+  }
+
+  #releaseLock(): void {
+    const unlock = this.#unlock
+    this.#unlock = undefined
+    // A failed release is harmless: the lease ends by itself.
+    unlock?.().catch(() => undefined)
+  }
+
   /**
    * Decides synchronously whether `commit()` would neither call the store nor set a cookie (a
    * request that only read), and if so marks it committed. Adapters call it first so such a
@@ -211,7 +260,10 @@ export class RequestSession<Data extends SessionData = SessionData> {
       (!this.#facts.guard &&
         !session.needsSave() &&
         (session.persisted ? session.getId() === this.#initialId && !(this.#flags & ROTATED) : !(this.#flags & PRESENTED)))
-    if (skip) this.#committed = true
+    if (skip) {
+      this.#committed = true
+      this.#releaseLock()
+    }
     return skip
   }
 
@@ -223,6 +275,14 @@ export class RequestSession<Data extends SessionData = SessionData> {
   async commit(): Promise<readonly string[]> {
     if (this.#committed) return NO_COOKIES
     this.#committed = true
+    try {
+      return await this.#commit()
+    } finally {
+      this.#releaseLock()
+    }
+  }
+
+  async #commit(): Promise<readonly string[]> {
     const { session, cookies } = this
     const facts = this.#facts
     // A lazy session the handler never started was not loaded: nothing to save, no cookie to set.

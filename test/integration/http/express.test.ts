@@ -110,3 +110,56 @@ describe('express: lazy loading', () => {
     assert.throws(() => manager.middleware({ lazy: true }), /lazy: true cannot be combined with binding/)
   })
 })
+
+describe('express: per-session lock', () => {
+  const servers: RunningServer[] = []
+  after(() => Promise.all(servers.map((server) => server.close())))
+
+  async function overlap(lock: boolean): Promise<string[]> {
+    const manager = makeManager(new MemoryDriver())
+    const events: string[] = []
+    const application = express()
+    application.use(manager.middleware(lock ? { lock: '5s' } : {}))
+    application.post('/login', (req, res) => {
+      ;(req as Request & SessionRequest).session.put('user', 'ada')
+      res.json({ ok: true })
+    })
+    application.post('/slow/:tag', async (req, res) => {
+      const { session: s } = req as unknown as SessionRequest
+      events.push(`start ${req.params.tag} seen=${JSON.stringify(s.get('done') ?? [])}`)
+      await new Promise((resolve) => setTimeout(resolve, 60))
+      s.push('done', req.params.tag)
+      events.push(`end ${req.params.tag}`)
+      res.json({ ok: true })
+    })
+    const server = await listen(createServer(application))
+    servers.push(server)
+    const browser = new Browser(server.url)
+    await browser.json('/login', { method: 'POST' })
+    const first = browser.request('/slow/a', { method: 'POST' })
+    await new Promise((resolve) => setTimeout(resolve, 10))
+    await Promise.all([first, browser.request('/slow/b', { method: 'POST' })])
+    return events
+  }
+
+  it('lock serializes the requests of one session: the second sees what the first committed', async () => {
+    assert.deepEqual(await overlap(true), ['start a seen=[]', 'end a', 'start b seen=["a"]', 'end b'])
+  })
+
+  it('without lock the same requests overlap (and still merge their changes)', async () => {
+    assert.deepEqual(await overlap(false), ['start a seen=[]', 'start b seen=[]', 'end a', 'end b'])
+  })
+
+  it('lock on a driver that cannot lock is a clear configuration error', async () => {
+    const manager = makeManager({ read: async () => null, write: async () => {}, destroy: async () => {}, touch: async () => {}, gc: async () => {} })
+    const application = express()
+    application.use(manager.middleware({ lock: true }))
+    application.use((error: Error, _req: express.Request, res: express.Response, _next: express.NextFunction) => void res.status(500).json({ message: error.message }))
+    application.get('/', (_req, res) => void res.json({ ok: true }))
+    const server = await listen(createServer(application))
+    servers.push(server)
+    const response = await fetch(`${server.url}/`)
+    assert.equal(response.status, 500)
+    assert.match(((await response.json()) as { message: string }).message, /lock needs a driver that can lock sessions/)
+  })
+})
