@@ -1,11 +1,10 @@
 import { createDemoApp } from './app.js'
-import { DEMO_ONLY_KEY } from './config.js'
 
 const port = Number(process.env.PORT ?? 3000)
 const host = process.env.HOST ?? '127.0.0.1'
 const { app, close } = createDemoApp()
 
-if (!process.env.SESSION_KEY) console.warn(`Using the built-in demo key (${DEMO_ONLY_KEY.slice(0, 12)}…): DEMO ONLY. Set SESSION_KEY (32+ bytes) for anything real.`)
+if (!process.env.SESSION_KEY) console.warn("Using the built-in demo key from examples/demo/config.ts: DEMO ONLY. Set SESSION_KEY (32+ bytes) for anything real.")
 const server = app.listen(port, host, () => {
   const address = server.address()
   const actual = typeof address === 'object' && address ? address.port : port
