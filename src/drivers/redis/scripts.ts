@@ -6,19 +6,27 @@ import { createHash } from 'node:crypto'
  * back when it stops halfway, so nothing is written unless the whole change log applies.
  */
 
-/** Replaces the session hash. ARGV: ttl, then field/value pairs. Returns the previous user id. */
-const WRITE = `
-local key = KEYS[1]
-local previous = redis.call('HGET', key, '_u')
-redis.call('DEL', key)
+/**
+ * Lua that replaces the hash at `key` with the field/value pairs from ARGV[firstPair] on (HSET in
+ * slices of 200 arguments, under Lua's unpack limit) and sets its expiry from ARGV[ttlArg].
+ */
+function replaceHash(firstPair: number, ttlArg: number): string {
+  return `redis.call('DEL', key)
 local n = #ARGV
-local i = 2
+local i = ${firstPair}
 while i <= n do
   local last = math.min(i + 199, n)
   redis.call('HSET', key, unpack(ARGV, i, last))
   i = last + 1
 end
-redis.call('PEXPIRE', key, ARGV[1])
+redis.call('PEXPIRE', key, ARGV[${ttlArg}])`
+}
+
+/** Replaces the session hash. ARGV: ttl, then field/value pairs. Returns the previous user id. */
+const WRITE = `
+local key = KEYS[1]
+local previous = redis.call('HGET', key, '_u')
+${replaceHash(2, 1)}
 return previous
 `
 
@@ -130,15 +138,7 @@ local version = redis.call('HGET', key, '_v')
 if not version then return {'missing'} end
 if version ~= ARGV[1] then return {'conflict', redis.call('HGETALL', key)} end
 local previous = redis.call('HGET', key, '_u') or ''
-redis.call('DEL', key)
-local n = #ARGV
-local i = 3
-while i <= n do
-  local last = math.min(i + 199, n)
-  redis.call('HSET', key, unpack(ARGV, i, last))
-  i = last + 1
-end
-redis.call('PEXPIRE', key, ARGV[2])
+${replaceHash(3, 2)}
 return {'applied', previous}
 `
 
