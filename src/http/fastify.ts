@@ -33,7 +33,7 @@ export interface FastifyLike {
 }
 
 /** The request's session (undefined when sessions are disabled). */
-export function getSession<Data extends SessionData = SessionData>(request: object): Session<Data> | undefined {
+export function sessionOf<Data extends SessionData = SessionData>(request: object): Session<Data> | undefined {
   return ((request as RequestLike).session ?? undefined) as Session<Data> | undefined
 }
 
