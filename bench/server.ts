@@ -100,10 +100,10 @@ const scenarios: Record<string, Starter> = {
 
   async 'fastify-tessera-memory'() {
     const { SessionManager } = await import('tessera')
-    const { session, getSession } = await import('tessera/fastify')
+    const { session, sessionOf: requestSession } = await import('tessera/fastify')
     const app = (await import('fastify')).default()
     await app.register(session(new SessionManager({ driver: 'memory', keys: [SECRET] })))
-    const sessionOf = (request: object) => getSession(request) as import('tessera').Session
+    const sessionOf = (request: object) => requestSession(request) as import('tessera').Session
     app.get('/login', async (request) => {
       sessionOf(request).put({ user: USER, views: 0 })
       return 'ok'
