@@ -1,7 +1,9 @@
-import { parseDuration, type Duration } from '../lib/durations.js'
+import type { Duration } from '../lib/durations.js'
 import { SessionConfigError } from '../lib/errors.js'
+import { rejectUnknownOptions } from '../lib/options.js'
+import { boolean, cookieName, durationMs, nonEmptyString, oneOf, plainObject, positiveInteger } from './checks.js'
 
-/** Binds a session to facts about the client that created it (seed 003). */
+/** Binds a session to facts about the client that created it (docs/seeds.md). */
 export interface BindingConfig {
   /** Bind to the client IP: `true` (exact) or `'subnet'` (same /24 for IPv4, /64 for IPv6). */
   ip?: boolean | 'subnet'
@@ -75,108 +77,79 @@ export interface ResolvedSecurity {
   securityStore: string | undefined
 }
 
-export const SECURITY_KEYS = ['maxSessionsPerUser', 'rateLimit', 'binding', 'rememberMe', 'securityStore'] as const
+type ResolvedSessionLimit = ResolvedSecurity['sessionLimit']
+type ResolvedCreateLimit = ResolvedSecurity['createLimit']
+type ResolvedRememberMe = ResolvedSecurity['rememberMe']
 
-const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
+/** Every key each nested object may hold, so a misspelled one is an error that names the closest. */
+const SESSION_LIMIT_KEYS = ['max', 'onLimit'] as const satisfies readonly (keyof SessionLimitConfig)[]
+const RATE_LIMIT_KEYS = ['create'] as const satisfies readonly (keyof RateLimitConfig)[]
+const RATE_LIMIT_RULE_KEYS = ['points', 'duration'] as const satisfies readonly (keyof RateLimitRule)[]
+const BINDING_KEYS = ['ip', 'userAgent', 'onMismatch', 'trustProxy'] as const satisfies readonly (keyof BindingConfig)[]
+const REMEMBER_ME_KEYS = ['lifetime', 'cookie', 'reuseGrace'] as const satisfies readonly (keyof RememberMeConfig)[]
 
-function positiveInteger(name: string, value: unknown): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
-    throw new SessionConfigError(`${name} must be a whole number of 1 or more, got ${JSON.stringify(value)}.`)
-  }
-  return value
+/** An options object whose keys are all known; `name` is how the message names it. */
+function closedObject(name: string, value: unknown, known: readonly string[]): Record<string, unknown> {
+  const options = plainObject(name, value)
+  rejectUnknownOptions(options, known, name)
+  return options
 }
 
-function durationMs(name: string, value: unknown, fallback: number, allowZero = false): number {
-  if (value === undefined) return fallback
-  const ms = parseDuration(value)
-  if (ms === null || (!allowZero && ms === 0)) {
-    throw new SessionConfigError(`${name} must be a positive duration such as '30s', '15m' or '30d', got ${JSON.stringify(value)}.`)
+/** `maxSessionsPerUser`: a number, or `{ max, onLimit }`. */
+export function sessionLimitOption(name: string, value: unknown): ResolvedSessionLimit {
+  if (typeof value === 'number') return { max: positiveInteger(name, value), onLimit: 'evict-oldest' }
+  const options = closedObject(name, value, SESSION_LIMIT_KEYS)
+  return {
+    max: positiveInteger(`${name}.max`, options.max),
+    onLimit: options.onLimit === undefined ? 'evict-oldest' : oneOf(`${name}.onLimit`, options.onLimit, ['evict-oldest', 'refuse']),
   }
-  return ms
 }
 
-function oneOf<T extends string>(name: string, value: unknown, allowed: readonly T[], fallback: T): T {
-  if (value === undefined) return fallback
-  if (!allowed.includes(value as T)) {
-    throw new SessionConfigError(`${name} must be ${allowed.map((a) => `'${a}'`).join(' or ')}, got ${JSON.stringify(value)}.`)
+/** `rateLimit`: `{ create: { points, duration } }`. */
+export function rateLimitOption(name: string, value: unknown): ResolvedCreateLimit {
+  const options = closedObject(name, value, RATE_LIMIT_KEYS)
+  if (options.create === undefined) return null
+  const create = closedObject(`${name}.create`, options.create, RATE_LIMIT_RULE_KEYS)
+  return {
+    points: positiveInteger(`${name}.create.points`, create.points),
+    durationMs: durationMs(`${name}.create.duration`, create.duration),
   }
-  return value as T
 }
 
-function object(name: string, value: unknown): Record<string, unknown> | undefined {
-  if (value === undefined) return undefined
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new SessionConfigError(`${name} must be an object.`)
-  }
-  return value as Record<string, unknown>
-}
-
-function resolveBinding(value: unknown): ResolvedBinding | null {
-  const binding = object('binding', value)
-  if (!binding) return null
+/** `binding`: what a session is bound to, checked on every request. */
+export function bindingOption(name: string, value: unknown): ResolvedBinding {
+  const binding = closedObject(name, value, BINDING_KEYS)
   const ip = binding.ip ?? false
   if (ip !== true && ip !== false && ip !== 'subnet') {
-    throw new SessionConfigError(`binding.ip must be true, false or 'subnet', got ${JSON.stringify(ip)}.`)
+    throw new SessionConfigError(`${name}.ip must be true, false or 'subnet', got ${JSON.stringify(ip)}.`)
   }
-  const userAgent = binding.userAgent ?? false
-  if (typeof userAgent !== 'boolean') throw new SessionConfigError(`binding.userAgent must be true or false, got ${JSON.stringify(userAgent)}.`)
+  const userAgent = boolean(`${name}.userAgent`, binding.userAgent ?? false)
   const trustProxy = binding.trustProxy ?? false
   if (typeof trustProxy !== 'boolean' && !(typeof trustProxy === 'number' && Number.isInteger(trustProxy) && trustProxy >= 0)) {
-    throw new SessionConfigError(`binding.trustProxy must be true, false or the number of trusted proxies, got ${JSON.stringify(trustProxy)}.`)
+    throw new SessionConfigError(`${name}.trustProxy must be true, false or the number of trusted proxies, got ${JSON.stringify(trustProxy)}.`)
   }
   if (ip === false && !userAgent) {
-    throw new SessionConfigError("binding binds to nothing: set binding.ip (true or 'subnet') and/or binding.userAgent: true.")
+    throw new SessionConfigError(`${name} binds to nothing: set ${name}.ip (true or 'subnet') and/or ${name}.userAgent: true.`)
   }
   return {
     ip: ip === true ? 'exact' : ip,
     userAgent,
-    onMismatch: oneOf('binding.onMismatch', binding.onMismatch, ['reject', 'log'], 'reject'),
+    onMismatch: binding.onMismatch === undefined ? 'reject' : oneOf(`${name}.onMismatch`, binding.onMismatch, ['reject', 'log']),
     trustProxy,
   }
 }
 
-/** Validates the security options; throws {@link SessionConfigError} with what to change. */
-export function resolveSecurity(config: SecurityConfig): ResolvedSecurity {
-  let sessionLimit: ResolvedSecurity['sessionLimit'] = null
-  const limit = config.maxSessionsPerUser
-  if (typeof limit === 'number') {
-    sessionLimit = { max: positiveInteger('maxSessionsPerUser', limit), onLimit: 'evict-oldest' }
-  } else if (limit !== undefined) {
-    const options = object('maxSessionsPerUser', limit) as Record<string, unknown>
-    sessionLimit = {
-      max: positiveInteger('maxSessionsPerUser.max', options.max),
-      onLimit: oneOf('maxSessionsPerUser.onLimit', options.onLimit, ['evict-oldest', 'refuse'], 'evict-oldest'),
-    }
-  }
-
-  let createLimit: ResolvedSecurity['createLimit'] = null
-  const create = object('rateLimit.create', object('rateLimit', config.rateLimit)?.create)
-  if (create) {
-    createLimit = {
-      points: positiveInteger('rateLimit.create.points', create.points),
-      durationMs: durationMs('rateLimit.create.duration', create.duration ?? null, 0),
-    }
-  }
-
-  const remember = object('rememberMe', config.rememberMe) ?? {}
-  const cookie = remember.cookie ?? 'remember_me'
-  if (typeof cookie !== 'string' || !COOKIE_NAME.test(cookie)) {
-    throw new SessionConfigError(`rememberMe.cookie must be a cookie token (letters, digits and !#$%&'*+-.^_\`|~), got ${JSON.stringify(cookie)}.`)
-  }
-
-  if (config.securityStore !== undefined && (typeof config.securityStore !== 'string' || config.securityStore === '')) {
-    throw new SessionConfigError(`securityStore must name a configured driver, got ${JSON.stringify(config.securityStore)}.`)
-  }
-
+/** `rememberMe`: token lifetime, cookie name and the reuse grace after a rotation. */
+export function rememberMeOption(name: string, value: unknown): ResolvedRememberMe {
+  const options = closedObject(name, value, REMEMBER_ME_KEYS)
   return {
-    sessionLimit,
-    createLimit,
-    binding: resolveBinding(config.binding),
-    rememberMe: {
-      lifetimeMs: durationMs('rememberMe.lifetime', remember.lifetime, 30 * 86_400_000),
-      cookie,
-      reuseGraceMs: durationMs('rememberMe.reuseGrace', remember.reuseGrace, 10_000, true),
-    },
-    securityStore: config.securityStore,
+    lifetimeMs: options.lifetime === undefined ? 30 * 86_400_000 : durationMs(`${name}.lifetime`, options.lifetime),
+    cookie: cookieName(`${name}.cookie`, options.cookie ?? 'remember_me'),
+    reuseGraceMs: options.reuseGrace === undefined ? 10_000 : durationMs(`${name}.reuseGrace`, options.reuseGrace, { allowZero: true }),
   }
+}
+
+/** `securityStore`: the name of a configured driver (checked against the drivers by the resolver). */
+export function securityStoreOption(name: string, value: unknown): string {
+  return nonEmptyString(name, value)
 }

@@ -14,8 +14,7 @@ import { UserSessions, type CreateSessionOptions, type ListedSession, type Revok
 /** A Session subclass a manager can build instead of `Session`. */
 export type SessionClass<Data extends SessionData> = new (init: SessionInit) => Session<Data>
 
-export interface SessionManagerOptions<Data extends SessionData = SessionData, Names extends string = string>
-  extends SessionConfig<Names> {
+export type SessionManagerOptions<Data extends SessionData = SessionData, Names extends string = string> = SessionConfig<Names> & {
   /** Build sessions of this class (a subclass of `Session`/`SessionStore`). */
   sessionClass?: SessionClass<Data>
   /**
