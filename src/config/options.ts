@@ -4,7 +4,7 @@ import type { KeyMaterial } from '../lib/crypto.js'
 import type { Duration } from '../lib/durations.js'
 import { SessionConfigError } from '../lib/errors.js'
 import { rejectUnknownOptions } from '../lib/options.js'
-// The default serializer lives with the session; see the report on issue 10 for the layering note.
+// The default serializer belongs to the session layer above; this is the one upward import left in config.
 import { typedJsonSerializer, type Serializer } from '../core/serializer.js'
 import { durationMs, func, lifetimeMs, nonEmptyString, oneOf, optionKeys, plainObject, share, boolean } from './checks.js'
 import { cookieOption, type CookieConfig } from './cookie.js'
