@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { builtinDriverOptions, resolveDriverEntry } from '../../../src/config/drivers.js'
 import { resolveConfig, type SessionConfig } from '../../../src/config/resolve.js'
-import { SessionManager } from '../../../src/core/manager.js'
+import { SessionManager } from '../../../src/manager/manager.js'
 import { memoryDriver } from '../../../src/drivers/memory.js'
 import { SessionConfigError } from '../../../src/lib/errors.js'
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { MANAGER_KEYS, MANAGER_OPTIONS, readOption } from '../../../src/config/options.js'
 import { resolveConfig } from '../../../src/config/resolve.js'
-import { SessionManager } from '../../../src/core/manager.js'
+import { SessionManager } from '../../../src/manager/manager.js'
 import { SessionConfigError } from '../../../src/lib/errors.js'
 
 const fails = (attempt: () => unknown, message: RegExp): void => {

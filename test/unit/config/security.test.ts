@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { bindingOption, rateLimitOption, rememberMeOption, sessionLimitOption } from '../../../src/config/security.js'
-import { SessionManager } from '../../../src/core/manager.js'
+import { SessionManager } from '../../../src/manager/manager.js'
 import { SessionConfigError } from '../../../src/lib/errors.js'
 
 const fails = (attempt: () => unknown, message: RegExp): void => {

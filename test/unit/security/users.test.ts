@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
 import { SessionEvents } from '../../../src/core/events.js'
-import { SessionManager, type SessionManagerOptions } from '../../../src/core/manager.js'
+import { SessionManager, type SessionManagerOptions } from '../../../src/manager/manager.js'
 import { RateLimitError, SessionLimitError } from '../../../src/lib/errors.js'
 import { storageKeyFor } from '../../../src/lib/ids.js'
 
