@@ -1,7 +1,7 @@
 import type { Duration } from '../lib/durations.js'
 import { SessionConfigError } from '../lib/errors.js'
 import { rejectUnknownOptions } from '../lib/options.js'
-import { boolean, cookieName, durationMs, nonEmptyString, oneOf, plainObject, positiveInteger } from './checks.js'
+import { boolean, cookieName, durationMs, nonEmptyString, oneOf, optionKeys, plainObject, positiveInteger } from './checks.js'
 
 /** Binds a session to facts about the client that created it (docs/seeds.md). */
 export interface BindingConfig {
@@ -82,11 +82,11 @@ type ResolvedCreateLimit = ResolvedSecurity['createLimit']
 type ResolvedRememberMe = ResolvedSecurity['rememberMe']
 
 /** Every key each nested object may hold, so a misspelled one is an error that names the closest. */
-const SESSION_LIMIT_KEYS = ['max', 'onLimit'] as const satisfies readonly (keyof SessionLimitConfig)[]
-const RATE_LIMIT_KEYS = ['create'] as const satisfies readonly (keyof RateLimitConfig)[]
-const RATE_LIMIT_RULE_KEYS = ['points', 'duration'] as const satisfies readonly (keyof RateLimitRule)[]
-const BINDING_KEYS = ['ip', 'userAgent', 'onMismatch', 'trustProxy'] as const satisfies readonly (keyof BindingConfig)[]
-const REMEMBER_ME_KEYS = ['lifetime', 'cookie', 'reuseGrace'] as const satisfies readonly (keyof RememberMeConfig)[]
+const SESSION_LIMIT_KEYS = optionKeys<SessionLimitConfig>({ max: true, onLimit: true })
+const RATE_LIMIT_KEYS = optionKeys<RateLimitConfig>({ create: true })
+const RATE_LIMIT_RULE_KEYS = optionKeys<RateLimitRule>({ points: true, duration: true })
+const BINDING_KEYS = optionKeys<BindingConfig>({ ip: true, userAgent: true, onMismatch: true, trustProxy: true })
+const REMEMBER_ME_KEYS = optionKeys<RememberMeConfig>({ lifetime: true, cookie: true, reuseGrace: true })
 
 /** An options object whose keys are all known; `name` is how the message names it. */
 function closedObject(name: string, value: unknown, known: readonly string[]): Record<string, unknown> {
