@@ -80,14 +80,20 @@ export interface ManagerOptions<Names extends string = string> extends SecurityC
   onStoreError?: 'fail' | 'anonymous'
 }
 
+type Check<T> = (name: string, value: unknown) => T
+
 /** One option: how a given value is checked (and turned into what the resolved config holds), and its default. */
-interface OptionSpec<T> {
-  check: (name: string, value: unknown) => T
+interface OptionSpec<T, Defaulted extends boolean = boolean> {
+  check: Check<T>
   /** The value an omitted option stands for, checked like a given one; none: the option is off. */
-  default?: unknown
+  default: Defaulted extends true ? {} : undefined
 }
 
-const option = <T>(check: (name: string, value: unknown) => T, fallback?: unknown): OptionSpec<T> => ({ check, default: fallback })
+function option<T>(check: Check<T>): OptionSpec<T, false>
+function option<T>(check: Check<T>, fallback: {}): OptionSpec<T, true>
+function option<T>(check: Check<T>, fallback?: {}): OptionSpec<T> {
+  return { check, default: fallback }
+}
 
 /** A duration option that may be off: `false` or `null` turn it off. */
 function optionalDuration(name: string, value: unknown): number | null {
@@ -176,11 +182,12 @@ export type ManagerOptionName = keyof typeof MANAGER_OPTIONS
 /** Every key a manager's config may hold (aliases aside), derived from the declaration. */
 export const MANAGER_KEYS: readonly string[] = Object.keys(MANAGER_OPTIONS)
 
-type Checked<Name extends ManagerOptionName> = ReturnType<(typeof MANAGER_OPTIONS)[Name]['check']>
+/** What reading an option gives: the checked value, or undefined for an omitted option without a default. */
+type Checked<Name extends ManagerOptionName> = (typeof MANAGER_OPTIONS)[Name] extends OptionSpec<infer T, true> ? T : ReturnType<(typeof MANAGER_OPTIONS)[Name]['check']> | undefined
 
 /** An option of `config`, checked; its default when omitted; undefined when omitted without a default. */
-export function readOption<Name extends ManagerOptionName>(config: Readonly<Record<string, unknown>>, name: Name): Checked<Name> | undefined {
+export function readOption<Name extends ManagerOptionName>(config: Readonly<Record<string, unknown>>, name: Name): Checked<Name> {
   const spec: OptionSpec<unknown> = MANAGER_OPTIONS[name]
   const value = config[name] ?? spec.default
-  return value === undefined ? undefined : (spec.check(name, value) as Checked<Name>)
+  return (value === undefined ? undefined : spec.check(name, value)) as Checked<Name>
 }

@@ -103,12 +103,12 @@ function configuredDriver(option: string, name: string, drivers: ReadonlyMap<str
 export function resolveConfig(config: SessionConfig = {}, instance?: SessionDriver): ResolvedConfig {
   if (typeof config !== 'object' || config === null) throw new SessionConfigError('The session config must be an object.')
   const { options, shorthand } = splitShorthand(config as Readonly<Record<string, unknown>>)
-  const lifetimeMs = readOption(options, 'lifetime') as number
+  const lifetimeMs = readOption(options, 'lifetime')
   const drivers = resolveDrivers(options, shorthand, lifetimeMs)
   if (instance) drivers.set('default', { config: { driver: instance.name ?? 'custom' }, lifetimeMs, instance })
   const defaultDriver = instance ? 'default' : (readOption(options, 'default') ?? (shorthand?.driver as string | undefined) ?? [...drivers.keys()][0]!)
   configuredDriver('default', defaultDriver, drivers)
-  const cookie = readOption(options, 'cookie') as ResolvedCookie
+  const cookie = readOption(options, 'cookie')
   const longest = Math.max(...[...drivers.values()].map((entry) => entry.lifetimeMs))
   if (!cookie.clearWithBrowser && longest > MAX_COOKIE_AGE_MS) {
     throw new SessionConfigError(
@@ -119,28 +119,28 @@ export function resolveConfig(config: SessionConfig = {}, instance?: SessionDriv
     sessionLimit: readOption(options, 'maxSessionsPerUser') ?? null,
     createLimit: readOption(options, 'rateLimit') ?? null,
     binding: readOption(options, 'binding') ?? null,
-    rememberMe: readOption(options, 'rememberMe')!,
+    rememberMe: readOption(options, 'rememberMe'),
     securityStore: readOption(options, 'securityStore'),
   }
   if (security.securityStore !== undefined) configuredDriver('securityStore', security.securityStore, drivers)
   readOption(options, 'sessionClass')
   readOption(options, 'metrics')
   return {
-    enabled: readOption(options, 'enabled')!,
+    enabled: readOption(options, 'enabled'),
     defaultDriver,
     drivers,
     lifetimeMs,
     cookie,
     ...resolveKeys(options),
-    serializer: readOption(options, 'serializer')!,
+    serializer: readOption(options, 'serializer'),
     schema: readOption(options, 'schema'),
     idleTimeoutMs: readOption(options, 'idleTimeout') ?? null,
     absoluteTimeoutMs: readOption(options, 'absoluteTimeout') ?? null,
-    touchAfter: readOption(options, 'touchAfter')!,
+    touchAfter: readOption(options, 'touchAfter'),
     gcIntervalMs: readOption(options, 'gcInterval') ?? null,
-    gcProbability: readOption(options, 'gcProbability')!,
-    storeTimeoutMs: readOption(options, 'storeTimeout')!,
-    onStoreError: readOption(options, 'onStoreError')!,
+    gcProbability: readOption(options, 'gcProbability'),
+    storeTimeoutMs: readOption(options, 'storeTimeout'),
+    onStoreError: readOption(options, 'onStoreError'),
     security,
   }
 }
