@@ -72,6 +72,12 @@ export function nonEmptyString(name: string, value: unknown): string {
   return value
 }
 
+/** A driver name: a built-in one or one registered with `extend()`. */
+export function driverName(name: string, value: unknown): string {
+  if (typeof value !== 'string' || value === '') fail(`${name} must be a driver name such as 'memory', 'file' or 'redis', got ${shown(value)}.`)
+  return value
+}
+
 /** One of a few words; `allowed` lists them in the order the message shows. */
 export function oneOf<T extends string>(name: string, value: unknown, allowed: readonly T[]): T {
   if (!allowed.includes(value as T)) fail(`${name} must be ${allowed.map((word) => `'${word}'`).join(' or ')}, got ${shown(value)}.`)

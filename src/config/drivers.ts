@@ -9,7 +9,7 @@ import type { SqliteDriverOptions } from '../drivers/sqlite.js'
 import { SessionConfigError } from '../lib/errors.js'
 import { rejectUnknownOptions } from '../lib/options.js'
 import { translateAliases } from './aliases.js'
-import { lifetimeMs, nonEmptyString, optionKeys, plainObject } from './checks.js'
+import { lifetimeMs, optionKeys, plainObject } from './checks.js'
 
 /** The options of each built-in driver, by the name that selects it. */
 export interface BuiltinDriverOptions {
@@ -122,13 +122,4 @@ function namedRedisConnection(config: Record<string, unknown>, where: string): R
     )
   }
   return { ...config, connection: named[connection] }
-}
-
-/** The driver name of the shorthand, checked; undefined when the config has none. */
-export function shorthandDriver(value: unknown): string | undefined {
-  if (value === undefined) return undefined
-  if (typeof value !== 'string') {
-    throw new SessionConfigError(`driver must be a driver name such as 'memory', 'file' or 'redis', got ${typeof value}.`)
-  }
-  return nonEmptyString('driver', value)
 }

@@ -6,7 +6,7 @@ import { SessionConfigError } from '../lib/errors.js'
 import { rejectUnknownOptions } from '../lib/options.js'
 // The default serializer belongs to the session layer above; this is the one upward import left in config.
 import { typedJsonSerializer, type Serializer } from '../core/serializer.js'
-import { durationMs, func, lifetimeMs, nonEmptyString, oneOf, optionKeys, plainObject, share, boolean } from './checks.js'
+import { boolean, driverName, durationMs, func, lifetimeMs, nonEmptyString, oneOf, optionKeys, plainObject, share } from './checks.js'
 import { cookieOption, type CookieConfig } from './cookie.js'
 import {
   bindingOption,
@@ -154,7 +154,7 @@ export const MANAGER_OPTIONS = {
   enabled: option(boolean, true),
   default: option(nonEmptyString),
   drivers: option(plainObject),
-  driver: option(nonEmptyString),
+  driver: option(driverName),
   lifetime: option(lifetimeMs, 120),
   cookie: option(cookieOption, {}),
   keys: option(keysOption),

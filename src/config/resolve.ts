@@ -5,7 +5,7 @@ import { rejectUnknownOptions } from '../lib/options.js'
 import type { Serializer } from '../core/serializer.js'
 import { translateAliases, type ManagerAliasOptions } from './aliases.js'
 import { MAX_COOKIE_AGE_MS, type ResolvedCookie } from './cookie.js'
-import { builtinDriverOptions, isDriverInstance, resolveDriverEntry, shorthandDriver, type DriverShorthand, type ResolvedDriver } from './drivers.js'
+import { builtinDriverOptions, isDriverInstance, resolveDriverEntry, type DriverShorthand, type ResolvedDriver } from './drivers.js'
 import { MANAGER_KEYS, readOption, type EncryptionConfig, type ManagerOptions, type StandardSchemaV1 } from './options.js'
 import type { ResolvedSecurity } from './security.js'
 
@@ -51,7 +51,7 @@ export interface ResolvedConfig {
  * `extend()`: its factory checks the options it receives.
  */
 function splitShorthand(config: Readonly<Record<string, unknown>>): { options: Record<string, unknown>; shorthand: Record<string, unknown> | undefined } {
-  const driver = shorthandDriver(config.driver)
+  const driver = readOption(config, 'driver')
   let options = translateAliases(config, 'manager')
   if (driver === 'redis') options = translateAliases(options, 'redis')
   const own = driver === undefined ? [] : builtinDriverOptions(driver)
@@ -123,6 +123,7 @@ export function resolveConfig(config: SessionConfig = {}, instance?: SessionDriv
     securityStore: readOption(options, 'securityStore'),
   }
   if (security.securityStore !== undefined) configuredDriver('securityStore', security.securityStore, drivers)
+  // Checked here with every other option; the manager reads them.
   readOption(options, 'sessionClass')
   readOption(options, 'metrics')
   return {
