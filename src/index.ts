@@ -8,7 +8,7 @@ export { SessionManager } from './session-manager.js'
 export type { OpenOptions, SessionClass, SessionManagerOptions } from './manager/manager.js'
 export { Session, Session as SessionStore } from './core/session.js'
 export type { ArrayKeys, NumericKeys, SessionContext, SessionData, SessionInit } from './core/session.js'
-export { defineConfig, resolveConfig, MAX_COOKIE_AGE_MS } from './core/config.js'
+export { defineConfig, resolveConfig, MAX_COOKIE_AGE_MS } from './config/resolve.js'
 export type {
   CookieConfig,
   EncryptionConfig,
@@ -18,7 +18,7 @@ export type {
   SessionConfig,
   StandardSchemaResult,
   StandardSchemaV1,
-} from './core/config.js'
+} from './config/resolve.js'
 export { SessionEvents, SessionEventEmitter } from './core/events.js'
 export { MetricsCollector } from './core/metrics.js'
 export type { DriverMetrics, LatencyStats, MetricsOptions, MetricsSample, SessionMetrics } from './core/metrics.js'
@@ -89,5 +89,5 @@ export type {
   ResolvedSecurity,
   SecurityConfig,
   SessionLimitConfig,
-} from './core/security-config.js'
+} from './config/security.js'
 export { CsrfError, RateLimitError, SessionLimitError } from './lib/errors.js'

@@ -1,5 +1,6 @@
 import { SessionConfigError } from '../lib/errors.js'
-import { parseDuration, type Duration } from '../lib/durations.js'
+import { durationMs } from '../config/checks.js'
+import type { Duration } from '../lib/durations.js'
 import type { RecordMeta } from '../drivers/contract.js'
 import { SessionEvents, type SessionEventEmitter } from './events.js'
 import type { Session } from './session.js'
@@ -183,12 +184,7 @@ function positive(name: string, value: unknown, fallback: number): number {
 }
 
 function durationOf(name: string, value: Duration | undefined, fallback: number): number {
-  if (value === undefined) return fallback
-  const ms = parseDuration(value)
-  if (ms === null || ms <= 0) {
-    throw new SessionConfigError(`metrics.${name} must be a duration longer than zero such as '30s' or '5m', got ${JSON.stringify(value)}.`)
-  }
-  return ms
+  return value === undefined ? fallback : durationMs(`metrics.${name}`, value)
 }
 
 /**

@@ -1,5 +1,5 @@
 import { parseCookie, stringifySetCookie, type SerializeOptions } from 'cookie'
-import type { ResolvedCookie } from '../core/config.js'
+import type { ResolvedCookie } from '../config/resolve.js'
 import type { CookieJar } from '../drivers/contract.js'
 import type { Keyring } from '../lib/crypto.js'
 import { isWellFormedSessionId } from '../lib/ids.js'

@@ -1,4 +1,4 @@
-import type { ResolvedConfig } from '../core/config.js'
+import type { ResolvedConfig } from '../config/resolve.js'
 import type { Session, SessionData } from '../core/session.js'
 import { SessionConfigError } from '../lib/errors.js'
 import type { ClientFacts } from '../security/binding.js'

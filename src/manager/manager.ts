@@ -4,7 +4,7 @@ import type { Keyring } from '../lib/crypto.js'
 import { SessionConfigError, SessionError } from '../lib/errors.js'
 import { storageKeyFor } from '../lib/ids.js'
 import { SessionCodec } from '../core/codec.js'
-import { isDriverInstance, resolveConfig, type ResolvedConfig, type ResolvedCookie, type SessionConfig } from '../core/config.js'
+import { isDriverInstance, resolveConfig, type ResolvedConfig, type ResolvedCookie, type SessionConfig } from '../config/resolve.js'
 import { SessionEventEmitter, SessionEvents, type SessionEventMap, type SessionEventName } from '../core/events.js'
 import { MetricsCollector, type MetricsOptions, type SessionMetrics } from '../core/metrics.js'
 import { Session, type SessionContext, type SessionData, type SessionInit } from '../core/session.js'
@@ -14,8 +14,7 @@ import { UserSessions, type CreateSessionOptions, type ListedSession, type Revok
 /** A Session subclass a manager can build instead of `Session`. */
 export type SessionClass<Data extends SessionData> = new (init: SessionInit) => Session<Data>
 
-export interface SessionManagerOptions<Data extends SessionData = SessionData, Names extends string = string>
-  extends SessionConfig<Names> {
+export type SessionManagerOptions<Data extends SessionData = SessionData, Names extends string = string> = SessionConfig<Names> & {
   /** Build sessions of this class (a subclass of `Session`/`SessionStore`). */
   sessionClass?: SessionClass<Data>
   /**

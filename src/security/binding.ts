@@ -1,6 +1,6 @@
 import { isIP } from 'node:net'
 import { SessionEvents, type SessionEventEmitter } from '../core/events.js'
-import type { ResolvedBinding } from '../core/security-config.js'
+import type { ResolvedBinding } from '../config/security.js'
 import type { Session } from '../core/session.js'
 import { sha256, safeEqual } from '../lib/crypto.js'
 

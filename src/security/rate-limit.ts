@@ -1,4 +1,4 @@
-import type { ResolvedConfig } from '../core/config.js'
+import type { ResolvedConfig } from '../config/resolve.js'
 import type { Session } from '../core/session.js'
 import type { UserSessions } from '../core/users.js'
 import { clientIp, type ClientFacts } from './binding.js'

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { parseCookie, stringifySetCookie } from 'cookie'
-import type { ResolvedConfig } from '../core/config.js'
+import type { ResolvedConfig } from '../config/resolve.js'
 import { SessionEvents, type SessionEventEmitter } from '../core/events.js'
 import { Session } from '../core/session.js'
 import { numberField, readState, stateKey, withStateLock, writeState } from '../core/state.js'

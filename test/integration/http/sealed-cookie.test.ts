@@ -15,7 +15,7 @@ describe('sealed cookie driver over HTTP (Express)', () => {
   const servers: RunningServer[] = []
   after(() => Promise.all(servers.map((server) => server.close())))
 
-  async function serve(options: SessionManagerOptions = {}): Promise<Browser> {
+  async function serve(options: { maxChunks?: number; age?: number } = {}): Promise<Browser> {
     const manager = new SessionManager({ driver: 'cookie', cookie: COOKIE, keys: [KEY_A], ...options } as SessionManagerOptions)
     const app = express()
     app.use(express.json())

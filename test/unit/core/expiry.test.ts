@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import fc from 'fast-check'
-import { MAX_COOKIE_AGE_MS, resolveConfig } from '../../../src/core/config.js'
+import { MAX_COOKIE_AGE_MS, resolveConfig } from '../../../src/config/resolve.js'
 import { SessionManager } from '../../../src/manager/manager.js'
 import { SessionConfigError } from '../../../src/lib/errors.js'
 
