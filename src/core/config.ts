@@ -1,5 +1,5 @@
 import type { DriverConfig } from '../drivers/registry.js'
-import type { SessionDriver } from '../drivers/contract.js'
+import { isSessionDriver, type SessionDriver } from '../drivers/contract.js'
 import { Keyring, type KeyMaterial } from '../lib/crypto.js'
 import { parseDuration, type Duration } from '../lib/durations.js'
 import { SessionConfigError } from '../lib/errors.js'
@@ -220,12 +220,8 @@ export function resolveCookie(config: SessionConfig): ResolvedCookie {
   }
 }
 
-/** True for an object that implements the required driver methods. */
-export function isDriverInstance(value: unknown): value is SessionDriver {
-  if (typeof value !== 'object' || value === null) return false
-  const candidate = value as Record<string, unknown>
-  return typeof candidate.read === 'function' && typeof candidate.write === 'function' && typeof candidate.destroy === 'function'
-}
+/** The driver contract's runtime check, stated once in src/drivers/contract.ts. */
+export const isDriverInstance = isSessionDriver
 
 function resolveDrivers(config: SessionConfig, lifetimeMs: number): Map<string, ResolvedDriver> {
   const drivers = new Map<string, ResolvedDriver>()

@@ -265,9 +265,10 @@ export class SessionManager<Data extends SessionData = SessionData, Names extend
           `No session driver is registered as "${entry.driver}". Configure it under "drivers" or register it with manager.extend('${entry.driver}', factory).`,
         )
       }
-      // Drivers that seal data themselves (cookie) use the manager's keys and cookie name.
-      const shared = { cookieName: this.config.cookie.name, ...(this.config.keysConfigured ? { keyring: this.config.keyring } : {}) }
-      driver = await factory({ ...shared, ...entry, lifetime: lifetimeMs / 60_000 })
+      // The entry holds the driver's options; what the manager knows besides goes apart (drivers
+      // that seal data themselves, cookie, use the manager's keys and cookie name).
+      const keyring = this.config.keysConfigured ? { keyring: this.config.keyring } : {}
+      driver = await factory(entry, { cookieName: this.config.cookie.name, lifetimeMs, ...keyring })
       if (!isDriverInstance(driver)) {
         throw new SessionConfigError(`The factory for the "${entry.driver}" driver did not return a driver (an object with read, write and destroy).`)
       }
