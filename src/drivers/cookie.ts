@@ -22,7 +22,8 @@ export interface CookieDriverOptions {
   chunkSize?: number
 }
 
-const OPTION_NAMES = { keyring: true, name: true, maxChunks: true, chunkSize: true } as const satisfies OptionNames<CookieDriverOptions>
+/** Every option of this driver, listed once; unknown options are rejected against it. */
+export const COOKIE_OPTION_NAMES = { keyring: true, name: true, maxChunks: true, chunkSize: true } as const satisfies OptionNames<CookieDriverOptions>
 
 const FORMAT_JSON = 0
 const FORMAT_DEFLATE = 1
@@ -94,7 +95,7 @@ export class CookieDriver implements SessionDriver {
 
   /** `context` is what the manager passes: its keys and the session cookie's name. */
   constructor(options: CookieDriverOptions = {}, context: DriverContext = {}) {
-    checkOptions(COOKIE_DRIVER, options, OPTION_NAMES)
+    checkOptions(COOKIE_DRIVER, options, COOKIE_OPTION_NAMES)
     const keyring = options.keyring ?? context.keyring
     if (!keyring) {
       throw new SessionConfigError(

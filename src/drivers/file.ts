@@ -23,7 +23,8 @@ export interface FileDriverOptions {
   lockTimeout?: number
 }
 
-const OPTION_NAMES = { path: true, lockTimeout: true } as const satisfies OptionNames<FileDriverOptions>
+/** Every option of this driver, listed once; unknown options are rejected against it. */
+export const FILE_OPTION_NAMES = { path: true, lockTimeout: true } as const satisfies OptionNames<FileDriverOptions>
 
 /** Storage keys are base64url hashes; anything else never reaches a path. */
 const SAFE_KEY = /^[A-Za-z0-9_-]{1,128}$/
@@ -48,7 +49,7 @@ export class FileDriver implements SessionDriver {
   #ready: Promise<unknown> | undefined
 
   constructor(options: FileDriverOptions) {
-    checkOptions(FILE_DRIVER, options, OPTION_NAMES)
+    checkOptions(FILE_DRIVER, options, FILE_OPTION_NAMES)
     if (typeof options?.path !== 'string' || options.path.trim() === '') {
       throw new SessionConfigError('file driver: "path" must name the folder for session files, e.g. { driver: "file", path: "./storage/sessions" }.')
     }

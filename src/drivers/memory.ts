@@ -19,7 +19,8 @@ export interface MemoryDriverOptions {
   maxSessions?: number
 }
 
-const OPTION_NAMES = { maxSessions: true } as const satisfies OptionNames<MemoryDriverOptions>
+/** Every option of this driver, listed once; unknown options are rejected against it. */
+export const MEMORY_OPTION_NAMES = { maxSessions: true } as const satisfies OptionNames<MemoryDriverOptions>
 
 /** A min-heap of (expiresAt, key): expired entries are found without scanning every session. */
 class ExpiryHeap {
@@ -84,7 +85,7 @@ export class MemoryDriver implements SessionDriver {
   readonly #maxSessions: number
 
   constructor(options: MemoryDriverOptions = {}) {
-    const max = checkOptions(MEMORY_DRIVER, options, OPTION_NAMES).maxSessions ?? Number.POSITIVE_INFINITY
+    const max = checkOptions(MEMORY_DRIVER, options, MEMORY_OPTION_NAMES).maxSessions ?? Number.POSITIVE_INFINITY
     if (!(max > 0)) throw new SessionError('memory driver: maxSessions must be a positive number.', { code: 'E_SESSION_CONFIG' })
     this.#maxSessions = max
   }

@@ -59,7 +59,8 @@ export interface PostgresDriverOptions extends SqlTableOptions {
   createTable?: boolean
 }
 
-const OPTION_NAMES = { connection: true, table: true, createTable: true, onCorrupt: true } as const satisfies OptionNames<PostgresDriverOptions>
+/** Every option of this driver, listed once; unknown options are rejected against it. */
+export const POSTGRES_OPTION_NAMES = { connection: true, table: true, createTable: true, onCorrupt: true } as const satisfies OptionNames<PostgresDriverOptions>
 
 /**
  * The schema as SQL, for migrations you run yourself (`createTable: false`). Idempotent.
@@ -95,7 +96,7 @@ export class PostgresDriver implements SessionDriver {
   #schemaReady: Promise<void> | undefined
 
   constructor(options: PostgresDriverOptions) {
-    checkOptions(POSTGRES_DRIVER, options, OPTION_NAMES)
+    checkOptions(POSTGRES_DRIVER, options, POSTGRES_OPTION_NAMES)
     const connection = options?.connection
     if (!(typeof connection === 'string' && connection.trim() !== '') && !(typeof connection === 'object' && connection !== null)) {
       throw new SessionConfigError(

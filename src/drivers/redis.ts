@@ -40,7 +40,8 @@ export interface RedisDriverOptions extends RedisConnectionSource {
   onError?: (error: Error) => void
 }
 
-const OPTION_NAMES = {
+/** Every option of this driver, listed once; unknown options are rejected against it. */
+export const REDIS_OPTION_NAMES = {
   connection: true,
   connections: true,
   prefix: true,
@@ -82,7 +83,7 @@ export class RedisDriver implements SessionDriver {
   #connecting: Promise<void> | undefined
 
   constructor(options: RedisDriverOptions = {}) {
-    options = checkOptions(REDIS_DRIVER, options, OPTION_NAMES, REDIS_OPTION_ALIASES)
+    options = checkOptions(REDIS_DRIVER, options, REDIS_OPTION_NAMES, REDIS_OPTION_ALIASES)
     const prefix = options.prefix ?? DEFAULT_PREFIX
     if (typeof prefix !== 'string' || /[{}]/.test(prefix)) {
       throw new SessionConfigError('redis driver: prefix must be a string without "{" or "}" (the driver puts its own hash tags after it), e.g. "myapp:sess:".')

@@ -46,7 +46,8 @@ export interface SqliteDriverOptions extends SqlTableOptions {
   busyTimeout?: number
 }
 
-const OPTION_NAMES = { path: true, database: true, table: true, busyTimeout: true, onCorrupt: true } as const satisfies OptionNames<SqliteDriverOptions>
+/** Every option of this driver, listed once; unknown options are rejected against it. */
+export const SQLITE_OPTION_NAMES = { path: true, database: true, table: true, busyTimeout: true, onCorrupt: true } as const satisfies OptionNames<SqliteDriverOptions>
 
 interface Statements {
   read: SqliteStatement
@@ -78,7 +79,7 @@ export class SqliteDriver implements SessionDriver {
   #owned: SqliteDatabase | undefined
 
   constructor(options: SqliteDriverOptions) {
-    checkOptions(SQLITE_DRIVER, options, OPTION_NAMES)
+    checkOptions(SQLITE_DRIVER, options, SQLITE_OPTION_NAMES)
     if (options?.database === undefined && (typeof options?.path !== 'string' || options.path.trim() === '')) {
       throw new SessionConfigError(
         'sqlite driver: pass "path" (the database file, e.g. { driver: "sqlite", path: "./storage/sessions.db" }) or an open better-sqlite3 Database as "database".',
