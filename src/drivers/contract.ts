@@ -120,7 +120,7 @@ export interface SessionDriver {
    * Removes expired records; returns how many (when the driver knows). Without it the core
    * collects nothing: such a driver must expire records itself (or never hold expired ones).
    * `maxLifetime` (ms) is not passed by the core; it is declared for drivers written against the
-   * seed signature `gc(maxLifetime)`.
+   * signature `gc(maxLifetime)` of docs/seeds.md.
    */
   gc?(maxLifetime?: number): Promise<number | void>
   /** Applies a change log to the stored record atomically. Without it the core reads, applies and writes. */

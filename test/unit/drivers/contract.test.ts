@@ -4,7 +4,7 @@ import { isSessionDriver, supports, type SessionDriver, type StoredRecord } from
 import { MemoryDriver } from '../../../src/drivers/memory.js'
 import { SessionManager } from '../../../src/index.js'
 
-/** Shaped like the custom driver of the SessionManager seed (docs/seeds.md): read, write, destroy, gc — no touch. */
+/** Shaped like the SessionManager custom driver of docs/seeds.md: read, write, destroy, gc — no touch. */
 class DatabaseStyleDriver implements SessionDriver {
   readonly rows = new Map<string, string>()
   async read(sessionId: string): Promise<StoredRecord | null> {
