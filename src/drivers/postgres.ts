@@ -5,7 +5,7 @@ import type { Change, PatchOptions, PatchResult, SessionDriver, SessionSummary, 
 import { checkOptions, type OptionNames } from './options.js'
 import { foldChanges, type FoldedChanges } from './sql/fold.js'
 import { deleteExpiredInBatches, type GcBatchOptions } from './sql/gc.js'
-import { assertStorageKey, COLUMNS, isStorageKey, recordToParams, rowToSummary, type SessionRow } from './sql/rows.js'
+import { assertStorageKey, COLUMNS, isStorageKey, patchedParams, recordToParams, rowToSummary, type SessionRow } from './sql/rows.js'
 import { createTableSql, DEFAULT_TABLE, SessionTable, sqlTable, type SqlTableOptions } from './sql/table.js'
 
 export type { CorruptRowHandler, CorruptRowReport } from './sql/rows.js'
@@ -230,8 +230,7 @@ export class PostgresDriver implements SessionDriver {
       const record = row ? await this.#toRecord(client, key, row) : null
       if (!record) return 'missing'
       const next = applyChanges(record, changes, options.codec, options.ttl, now)
-      const [, data, flash, , lastSeenAt, expiresAt, version, userId, device] = recordToParams(key, next, next.meta.expiresAt)
-      await client.query(this.#sql.update, [key, data, flash, lastSeenAt, expiresAt, version, userId, device])
+      await client.query(this.#sql.update, [key, ...patchedParams(next)])
       return 'applied'
     })
   }

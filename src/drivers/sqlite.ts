@@ -6,7 +6,7 @@ import { importClient, type ClientRequirement } from './client.js'
 import type { Change, PatchOptions, PatchResult, SessionDriver, SessionSummary, StoredRecord } from './contract.js'
 import { checkOptions, type OptionNames } from './options.js'
 import { deleteExpiredInBatches, type GcBatchOptions } from './sql/gc.js'
-import { assertStorageKey, COLUMNS, isStorageKey, recordToParams, rowToSummary, type SessionRow } from './sql/rows.js'
+import { assertStorageKey, COLUMNS, isStorageKey, patchedParams, recordToParams, rowToSummary, type SessionRow } from './sql/rows.js'
 import { createTableSql, DEFAULT_TABLE, SessionTable, sqlTable, type SqlTableOptions } from './sql/table.js'
 
 export type { CorruptRowHandler, CorruptRowReport } from './sql/rows.js'
@@ -132,8 +132,7 @@ export class SqliteDriver implements SessionDriver {
       const record = row ? this.#toRecord(statements, key, row) : null
       if (!record) return 'missing'
       const next = applyChanges(record, changes, options.codec, options.ttl, now)
-      const [, data, flash, , lastSeenAt, expiresAt, version, userId, device] = recordToParams(key, next, next.meta.expiresAt)
-      statements.update.run(data, flash, lastSeenAt, expiresAt, version, userId, device, key)
+      statements.update.run(...patchedParams(next), key)
       return 'applied'
     })
     return apply.immediate() as PatchResult

@@ -129,3 +129,9 @@ export function recordToParams(key: string, record: StoredRecord, expiresAt: num
     meta.device ? JSON.stringify(meta.device) : null,
   ]
 }
+
+/** Parameters of the UPDATE that ends a patch, in order: data, flash, last_seen_at, expires_at, version, user_id, device. */
+export function patchedParams(record: StoredRecord): [string, string | null, number, number, number, string | null, string | null] {
+  const [, data, flash, , lastSeenAt, expiresAt, version, userId, device] = recordToParams('', record, record.meta.expiresAt)
+  return [data, flash, lastSeenAt, expiresAt, version, userId, device]
+}
