@@ -1,3 +1,4 @@
+import { importClient, type ClientRequirement } from './client.js'
 import type { DriverContext, SessionDriver } from './contract.js'
 
 /**
@@ -22,7 +23,7 @@ export type DriverFactory = (config: DriverConfig, context: DriverContext) => Se
 /** The config entry fields that belong to the manager, not to the driver. */
 const ENTRY_FIELDS = new Set(['driver', 'lifetime', 'age'])
 
-/** What a built-in driver module exports for the registry: its factory, as `export default`. */
+/** What a built-in driver module exports for the registry: its factory, as `export default`, and its client. */
 interface DriverModule {
   default: (options: never, context?: DriverContext) => SessionDriver | Promise<SessionDriver>
 }
@@ -33,17 +34,24 @@ interface DriverModule {
  * any key it does not know.
  */
 export const BUILTIN_DRIVERS: Readonly<Record<string, () => Promise<DriverFactory>>> = {
-  memory: () => load(import('./memory.js')),
-  file: () => load(import('./file.js')),
-  cookie: () => load(import('./cookie.js')),
-  redis: () => load(import('./redis.js')),
-  sqlite: () => load(import('./sqlite.js')),
-  postgres: () => load(import('./postgres.js')),
+  memory: () => load(import('./memory.js'), (module) => module.MEMORY_CLIENT),
+  file: () => load(import('./file.js'), (module) => module.FILE_CLIENT),
+  cookie: () => load(import('./cookie.js'), (module) => module.COOKIE_CLIENT),
+  redis: () => load(import('./redis.js'), (module) => module.REDIS_CLIENT),
+  sqlite: () => load(import('./sqlite.js'), (module) => module.SQLITE_CLIENT),
+  postgres: () => load(import('./postgres.js'), (module) => module.POSTGRES_CLIENT),
 }
 
-async function load(module: Promise<DriverModule>): Promise<DriverFactory> {
-  const { default: create } = await module
-  return (config, context) => create(driverOptions(config) as never, context)
+async function load<M extends DriverModule>(loading: Promise<M>, clientOf: (module: M) => ClientRequirement | null): Promise<DriverFactory> {
+  const module = await loading
+  const client = clientOf(module)
+  return async (config, context) => {
+    // The client is imported while the driver is built, so its load time is not spent inside the
+    // first request's store timeout. A failure is left to the driver, which reports a missing
+    // package on first use, and needs no package at all when the app hands it a client.
+    if (client) await importClient(client).catch(() => undefined)
+    return module.default(driverOptions(config) as never, context)
+  }
 }
 
 /** The driver's own options of a config entry: the entry without its manager fields. */
