@@ -1,6 +1,6 @@
 import type { Change, PatchOptions, PatchResult, SessionDriver, SessionSummary, StoredRecord, Unlock } from '../drivers/contract.js'
 import { supports } from '../drivers/contract.js'
-import { collectExpired, patchRecord, touchRecord } from '../drivers/fallbacks.js'
+import { collectExpired, patchRecord, readRecord, touchRecord } from '../drivers/fallbacks.js'
 import { SessionError, SessionStoreError } from '../lib/errors.js'
 
 /** The store calls, as an observer (metrics) names them. */
@@ -56,7 +56,7 @@ export class GuardedStore {
   }
 
   read(key: string): Promise<StoredRecord | null> {
-    return this.#call('read', () => this.driver.read(key))
+    return this.#call('read', () => readRecord(this.driver, key))
   }
 
   write(key: string, record: StoredRecord, ttl: number): Promise<void> {

@@ -36,6 +36,23 @@ class AdonisStyleDriver implements SessionDriver {
 }
 
 describe('driver contract', () => {
+  it('a manager never adopts an expired session from a driver that does not filter by expiry', async () => {
+    const driver = new AdonisStyleDriver()
+    const manager = new SessionManager({ drivers: { main: driver }, lifetime: 0.001 }) // 60 ms
+    try {
+      const session = await manager.open()
+      session.put('a', 1)
+      await session.save()
+      await new Promise((resolve) => setTimeout(resolve, 100))
+      assert.equal(driver.sessions.size, 1, 'the driver still holds the expired record')
+      const again = await manager.open({ id: session.getId() })
+      assert.equal(again.fresh, true)
+      assert.deepEqual(again.all(), {})
+    } finally {
+      await manager.close()
+    }
+  })
+
   it('isSessionDriver requires read, write and destroy, and nothing else', () => {
     const required = { read: async () => null, write: async () => {}, destroy: async () => {} }
     assert.equal(isSessionDriver(required), true)

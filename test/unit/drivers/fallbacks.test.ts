@@ -3,7 +3,7 @@ import { describe, it } from 'node:test'
 import { SessionCodec } from '../../../src/core/codec.js'
 import { typedJsonSerializer } from '../../../src/core/serializer.js'
 import type { SessionDriver, StoredRecord } from '../../../src/drivers/contract.js'
-import { collectExpired, patchRecord, touchRecord } from '../../../src/drivers/fallbacks.js'
+import { collectExpired, patchRecord, readRecord, touchRecord } from '../../../src/drivers/fallbacks.js'
 import { SessionTypeError } from '../../../src/lib/errors.js'
 import { makeRecord, randomKey } from '../../../src/testing/conformance.js'
 
@@ -29,6 +29,18 @@ function bareDriver(): SessionDriver & { stored: Map<string, StoredRecord>; writ
 const codec = new SessionCodec(typedJsonSerializer)
 
 describe('driver fallbacks', () => {
+  it('readRecord treats a record past its expiry as none, for drivers that do not filter by expiry', async () => {
+    const driver = bareDriver()
+    const [live, expired] = [randomKey(), randomKey()]
+    await driver.write(live, makeRecord({ a: 1 }), 60_000)
+    const old = makeRecord({ a: 2 })
+    old.meta.expiresAt = Date.now() - 1
+    await driver.write(expired, old, 60_000)
+    assert.ok(await readRecord(driver, live))
+    assert.equal(await readRecord(driver, expired), null)
+    assert.equal(await patchRecord(driver, expired, [{ op: 'set', key: 'b', value: '1' }], { ttl: 60_000, codec }), 'missing')
+  })
+
   it('touchRecord rewrites the record with the new expiry when the driver has no touch', async () => {
     const driver = bareDriver()
     const key = randomKey()
