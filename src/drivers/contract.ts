@@ -2,14 +2,15 @@
  * The storage driver contract, stated once: {@link SessionDriver}. A driver stores
  * {@link StoredRecord}s under opaque keys (the SHA-256 of a session id, never the id itself).
  * Three methods are required — `read`, `write`, `destroy` — and {@link isSessionDriver} checks
- * exactly those. Every other member is marked `?`: an optional capability that the core detects
- * at runtime with {@link supports} and fills in where a driver lacks it (src/drivers/fallbacks.ts).
+ * the object against exactly this interface. Every other member is marked `?`: an optional
+ * capability that the core detects at runtime with {@link supports}. `touch`, `gc` and `patch` are
+ * filled in from the required methods where a driver lacks them (src/drivers/fallbacks.ts); the
+ * per-user index and `lock` are refused with `E_SESSION_UNSUPPORTED` when a feature needs them.
  *
  * This module is the bottom of the driver layer: drivers import it, and it imports nothing of
  * ours but `src/lib`.
  */
 import type { Keyring } from '../lib/crypto.js'
-
 
 /** Where a session was opened from; recorded when known, shown in "your devices" lists. */
 export interface DeviceInfo {

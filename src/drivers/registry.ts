@@ -23,7 +23,7 @@ export type DriverFactory = (config: DriverConfig, context: DriverContext) => Se
 /** The config entry fields that belong to the manager, not to the driver. */
 const ENTRY_FIELDS = new Set(['driver', 'lifetime', 'age'])
 
-/** What a built-in driver module exports for the registry: its factory, as `export default`, and its client. */
+/** What the registry calls of a built-in driver module: its factory, the `export default`. */
 interface DriverModule {
   default: (options: never, context?: DriverContext) => SessionDriver | Promise<SessionDriver>
 }
