@@ -38,9 +38,9 @@ async function opsPerSecond(work: () => Promise<unknown>): Promise<number> {
 
 export async function runSealBench(): Promise<void> {
   const keyring = new Keyring([PASSWORD])
-  const driver = new CookieDriver({ keyring, cookieName: 'bench' })
+  const driver = new CookieDriver({ keyring }, { cookieName: 'bench' })
   // A second driver opens: the writer keeps what it sealed, and a real open is what is measured.
-  const reader = new CookieDriver({ keyring, cookieName: 'bench' })
+  const reader = new CookieDriver({ keyring }, { cookieName: 'bench' })
   const codec = new SessionCodec(typedJsonSerializer)
   const now = Date.now()
   const record: StoredRecord = {

@@ -29,7 +29,7 @@ export function driverConfig(env: DemoEnv): { driver: string; [option: string]: 
     case 'sqlite':
       return { driver: 'sqlite', path: env.SESSION_DB ?? DEFAULT_SQLITE_PATH }
     case 'redis':
-      return { driver: 'redis', url: env.REDIS_URL ?? 'redis://127.0.0.1:6379' }
+      return { driver: 'redis', connection: env.REDIS_URL ?? 'redis://127.0.0.1:6379' }
     case 'postgres':
       return { driver: 'postgres', connection: env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test' }
     case 'memory':

@@ -1,3 +1,4 @@
+import type { RedisDriverOptions } from '../drivers/redis.js'
 import type { Duration } from '../lib/durations.js'
 import { SessionConfigError } from '../lib/errors.js'
 import { durationMs } from './checks.js'
@@ -39,6 +40,12 @@ export interface ManagerAliasOptions {
   cookieName?: string
   /** Alias of `cookie.clearWithBrowser` (docs/seeds.md). */
   clearWithBrowser?: boolean
+}
+
+/** The alias a Redis driver entry may use (typed, so seed code compiles). */
+export interface RedisAliasOptions {
+  /** Alias of `connection` (docs/seeds.md). */
+  redisConnection?: RedisDriverOptions['connection']
 }
 
 /** Value conversions: `age` is a duration (a number is milliseconds), `lifetime` a number of minutes or a duration. */

@@ -1,15 +1,15 @@
-import type { SessionDriver } from '../drivers/contract.js'
+import { isSessionDriver, type SessionDriver } from '../drivers/contract.js'
 import { Keyring, type KeyMaterial } from '../lib/crypto.js'
 import { SessionConfigError } from '../lib/errors.js'
 import { rejectUnknownOptions } from '../lib/options.js'
 import type { Serializer } from '../core/serializer.js'
 import { translateAliases, type ManagerAliasOptions } from './aliases.js'
 import { MAX_COOKIE_AGE_MS, type ResolvedCookie } from './cookie.js'
-import { builtinDriverOptions, isDriverInstance, resolveDriverEntry, type DriverShorthand, type ResolvedDriver } from './drivers.js'
+import { builtinDriverOptions, resolveDriverEntry, type DriverShorthand, type ResolvedDriver } from './drivers.js'
 import { MANAGER_KEYS, readOption, type EncryptionConfig, type ManagerOptions, type StandardSchemaV1 } from './options.js'
 import type { ResolvedSecurity } from './security.js'
 
-export { isDriverInstance, type ResolvedDriver } from './drivers.js'
+export type { ResolvedDriver } from './drivers.js'
 export { MAX_COOKIE_AGE_MS, type CookieConfig, type ResolvedCookie, type SameSite } from './cookie.js'
 export type { EncryptionConfig, StandardSchemaResult, StandardSchemaV1 } from './options.js'
 
@@ -71,7 +71,7 @@ function resolveDrivers(options: Record<string, unknown>, shorthand: Record<stri
   for (const [name, entry] of Object.entries(readOption(options, 'drivers') ?? {})) {
     drivers.set(
       name,
-      isDriverInstance(entry) ? { config: { driver: entry.name ?? name }, lifetimeMs, instance: entry } : resolveDriverEntry(`drivers.${name}`, entry, lifetimeMs),
+      isSessionDriver(entry) ? { config: { driver: entry.name ?? name }, lifetimeMs, instance: entry } : resolveDriverEntry(`drivers.${name}`, entry, lifetimeMs),
     )
   }
   if (shorthand !== undefined) drivers.set(shorthand.driver as string, resolveDriverEntry('', shorthand, lifetimeMs))

@@ -1,6 +1,6 @@
-import { applyChanges } from '../drivers/apply.js'
 import type { Change, PatchOptions, PatchResult, SessionDriver, SessionSummary, StoredRecord, Unlock } from '../drivers/contract.js'
 import { supports } from '../drivers/contract.js'
+import { collectExpired, patchRecord, readRecord, touchRecord } from '../drivers/fallbacks.js'
 import { SessionError, SessionStoreError } from '../lib/errors.js'
 
 /** The store calls, as an observer (metrics) names them. */
@@ -56,7 +56,7 @@ export class GuardedStore {
   }
 
   read(key: string): Promise<StoredRecord | null> {
-    return this.#call('read', () => this.driver.read(key))
+    return this.#call('read', () => readRecord(this.driver, key))
   }
 
   write(key: string, record: StoredRecord, ttl: number): Promise<void> {
@@ -70,34 +70,18 @@ export class GuardedStore {
   }
 
   touch(key: string, ttl: number): Promise<void> {
-    const driver = this.driver
-    if (typeof driver.touch === 'function') return this.#call('touch', () => driver.touch(key, ttl))
-    // Drivers written against the four-method seed contract may lack touch: rewrite the record.
-    return this.#call('touch', async () => {
-      const record = await driver.read(key)
-      if (!record) return
-      record.meta.lastSeenAt = Date.now()
-      record.meta.expiresAt = record.meta.lastSeenAt + ttl
-      await driver.write(key, record, ttl)
-    })
+    return this.#call('touch', () => touchRecord(this.driver, key, ttl))
   }
 
   /** Applies a change log: natively where the driver can, else read → apply → write. */
   patch(key: string, changes: readonly Change[], options: PatchOptions): Promise<PatchResult> {
-    const driver = this.driver
-    if (supports(driver, 'patch')) return this.#call('patch', () => driver.patch(key, changes, options))
-    return this.#call('patch', async () => {
-      const record = await driver.read(key)
-      if (!record) return 'missing'
-      await driver.write(key, applyChanges(record, changes, options.codec, options.ttl), options.ttl)
-      return 'applied'
-    })
+    return this.#call('patch', () => patchRecord(this.driver, key, changes, options))
   }
 
   gc(): Promise<number | void> {
     // A large backlog takes a while (SQL drivers delete in batches); gc is background work, so it
     // gets a longer bound than the calls a request waits on.
-    return this.#call('gc', () => this.driver.gc(), Math.max(GC_TIMEOUT_MS, this.#timeoutMs))
+    return this.#call('gc', () => collectExpired(this.driver), Math.max(GC_TIMEOUT_MS, this.#timeoutMs))
   }
 
   listByUser(userId: string): Promise<SessionSummary[]> {

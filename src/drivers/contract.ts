@@ -1,11 +1,16 @@
 /**
- * The storage driver contract. A driver stores {@link StoredRecord}s under opaque keys (the
- * SHA-256 of a session id, never the id itself). Four methods are required; everything else is
- * an optional capability that the core detects at runtime with {@link supports}.
+ * The storage driver contract, stated once: {@link SessionDriver}. A driver stores
+ * {@link StoredRecord}s under opaque keys (the SHA-256 of a session id, never the id itself).
+ * Three methods are required — `read`, `write`, `destroy` — and {@link isSessionDriver} checks
+ * the object against exactly this interface. Every other member is marked `?`: an optional
+ * capability that the core detects at runtime with {@link supports}. `touch`, `gc` and `patch` are
+ * filled in from the required methods where a driver lacks them (src/drivers/fallbacks.ts); the
+ * per-user index and `lock` are refused with `E_SESSION_UNSUPPORTED` when a feature needs them.
  *
  * This module is the bottom of the driver layer: drivers import it, and it imports nothing of
  * ours but `src/lib`.
  */
+import type { Keyring } from '../lib/crypto.js'
 
 /** Where a session was opened from; recorded when known, shown in "your devices" lists. */
 export interface DeviceInfo {
@@ -93,6 +98,10 @@ export interface CookieJar {
   delete(name: string): void
 }
 
+/**
+ * A session store. The custom drivers of docs/seeds.md implement `read`, `write`, `destroy` and
+ * one of `touch` or `gc`; both fit, because only the first three are required.
+ */
 export interface SessionDriver {
   /** Short name used in error messages and metrics, e.g. `redis`. */
   readonly name?: string
@@ -102,12 +111,20 @@ export interface SessionDriver {
   write(key: string, record: StoredRecord, ttl: number): Promise<void>
   /** Removes the record; removing a missing record is not an error. */
   destroy(key: string): Promise<void>
-  /** Extends the record's life to `ttl` ms from now and sets its lastSeenAt to now. */
-  touch(key: string, ttl: number): Promise<void>
-  /** Removes expired records; returns how many (when the driver knows). */
-  gc(): Promise<number | void>
 
-  /** Applies a change log to the stored record atomically. */
+  /**
+   * Extends the record's life to `ttl` ms from now and sets its lastSeenAt to now. Without it the
+   * core reads the record and writes it back with the new expiry.
+   */
+  touch?(key: string, ttl: number): Promise<void>
+  /**
+   * Removes expired records; returns how many (when the driver knows). Without it the core
+   * collects nothing: such a driver must expire records itself (or never hold expired ones).
+   * `maxLifetime` (ms) is not passed by the core; it is declared for drivers written against the
+   * signature `gc(maxLifetime)` of docs/seeds.md.
+   */
+  gc?(maxLifetime?: number): Promise<number | void>
+  /** Applies a change log to the stored record atomically. Without it the core reads, applies and writes. */
   patch?(key: string, changes: readonly Change[], options: PatchOptions): Promise<PatchResult>
   /** Live sessions of one user. */
   listByUser?(userId: string): Promise<SessionSummary[]>
@@ -124,8 +141,33 @@ export interface SessionDriver {
   forRequest?(jar: CookieJar): SessionDriver
 }
 
-/** Optional capabilities of a driver. */
-export type DriverCapability = 'patch' | 'listByUser' | 'destroyByUser' | 'lock' | 'close' | 'forRequest'
+/** The methods every driver has. */
+const REQUIRED_METHODS = ['read', 'write', 'destroy'] as const
+
+/** Optional capabilities of a driver: the members of {@link SessionDriver} marked `?` (but `name`). */
+export type DriverCapability = Exclude<keyof SessionDriver, (typeof REQUIRED_METHODS)[number] | 'name'>
+
+const CAPABILITIES = {
+  touch: true,
+  gc: true,
+  patch: true,
+  listByUser: true,
+  destroyByUser: true,
+  lock: true,
+  close: true,
+  forRequest: true,
+} as const satisfies Record<DriverCapability, true>
+
+/**
+ * True for an object that implements the driver contract: the required methods are functions,
+ * and each optional capability it has is a function too.
+ */
+export function isSessionDriver(value: unknown): value is SessionDriver {
+  if (typeof value !== 'object' || value === null) return false
+  const candidate = value as Record<string, unknown>
+  if (!REQUIRED_METHODS.every((method) => typeof candidate[method] === 'function')) return false
+  return Object.keys(CAPABILITIES).every((capability) => candidate[capability] === undefined || typeof candidate[capability] === 'function')
+}
 
 /** True when the driver implements the named optional capability. */
 export function supports<C extends DriverCapability>(
@@ -133,4 +175,17 @@ export function supports<C extends DriverCapability>(
   capability: C,
 ): driver is SessionDriver & Required<Pick<SessionDriver, C>> {
   return typeof driver[capability] === 'function'
+}
+
+/**
+ * What the manager hands a driver factory besides the driver's own options: facts of the manager
+ * (not options the user wrote under the driver), so a driver checks its options exactly.
+ */
+export interface DriverContext {
+  /** The session cookie's name; the cookie driver names its data cookies after it. */
+  cookieName?: string
+  /** The manager's keys, when configured; the cookie driver seals sessions with them. */
+  keyring?: Keyring
+  /** The session lifetime of this driver's config entry, in milliseconds. */
+  lifetimeMs?: number
 }

@@ -1,24 +1,30 @@
 import { deflateRawSync, inflateRawSync } from 'node:zlib'
 import type { Keyring } from '../lib/crypto.js'
 import { SessionConfigError, SessionCookieTooLargeError } from '../lib/errors.js'
-import type { CookieJar, SessionDriver, StoredRecord } from './contract.js'
+import type { ClientRequirement } from './client.js'
+import type { CookieJar, DriverContext, SessionDriver, StoredRecord } from './contract.js'
+import { BUILTIN_OPTION_NAMES } from './option-names.js'
+import { checkOptions, exactOptionNames } from './options.js'
 import { cloneRecord, isExpired, toStoredRecord } from './record.js'
-import type { DriverFactory } from './registry.js'
 
 export const COOKIE_DRIVER = 'cookie'
 
+/** The cookie driver needs no client package. */
+export const COOKIE_CLIENT: ClientRequirement | null = null
+
 export interface CookieDriverOptions {
-  /** Seals and opens the cookies; the manager passes its own when `keys` are configured. */
+  /** Seals and opens the cookies. Default: the manager's keys (`keys` in its config). */
   keyring?: Keyring
   /** Name of the data cookie. Default: the session cookie's name + `.data`. */
   name?: string
-  /** Filled in by the manager: the session cookie's name. */
-  cookieName?: string
   /** Most cookies one session may span. Default 3 (about 11 KB, within Node's 16 KB header limit). */
   maxChunks?: number
   /** Characters of sealed payload per cookie; with name and attributes a cookie stays under 4 KB. Default 3800. */
   chunkSize?: number
 }
+
+/** Every option of this driver (declared in option-names.ts); unknown options are rejected against it. */
+export const COOKIE_OPTION_NAMES = exactOptionNames<CookieDriverOptions>()(BUILTIN_OPTION_NAMES.cookie)
 
 const FORMAT_JSON = 0
 const FORMAT_DEFLATE = 1
@@ -88,8 +94,10 @@ export class CookieDriver implements SessionDriver {
   readonly name = COOKIE_DRIVER
   readonly #settings: Settings
 
-  constructor(options: CookieDriverOptions) {
-    const { keyring } = options
+  /** `context` is what the manager passes: its keys and the session cookie's name. */
+  constructor(options: CookieDriverOptions = {}, context: DriverContext = {}) {
+    checkOptions(COOKIE_DRIVER, options, COOKIE_OPTION_NAMES)
+    const keyring = options.keyring ?? context.keyring
     if (!keyring) {
       throw new SessionConfigError(
         'The cookie driver seals sessions with the manager\'s keys: configure keys: [process.env.SESSION_KEY] (32+ random bytes). With a random per-process key every restart would log everyone out.',
@@ -103,7 +111,7 @@ export class CookieDriver implements SessionDriver {
     if (!Number.isInteger(chunkSize) || chunkSize < 200 || chunkSize > 4000) {
       throw new SessionConfigError(`cookie driver: chunkSize must be a whole number from 200 to 4000, got ${JSON.stringify(options.chunkSize)}.`)
     }
-    const name = options.name ?? `${options.cookieName ?? 'tessera_session'}.data`
+    const name = options.name ?? `${context.cookieName ?? 'tessera_session'}.data`
     if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(name)) {
       throw new SessionConfigError(`cookie driver: name must be a cookie token, got ${JSON.stringify(name)}.`)
     }
@@ -115,7 +123,7 @@ export class CookieDriver implements SessionDriver {
     return this.#settings.maxChunks * this.#settings.chunkSize
   }
 
-  forRequest(jar: CookieJar): SessionDriver {
+  forRequest(jar: CookieJar): SessionDriver & Required<Pick<SessionDriver, 'touch' | 'gc'>> {
     return new RequestCookieDriver(this.#settings, jar)
   }
 
@@ -267,10 +275,9 @@ class RequestCookieDriver implements SessionDriver {
   }
 }
 
-/** A sealed cookie driver; see {@link CookieDriver}. */
-export function cookieDriver(options: CookieDriverOptions): CookieDriver {
-  return new CookieDriver(options)
+/** A sealed cookie driver; see {@link CookieDriver}. The manager passes its keys and cookie name as `context`. */
+export function cookieDriver(options: CookieDriverOptions = {}, context: DriverContext = {}): CookieDriver {
+  return new CookieDriver(options, context)
 }
 
-/** Factory the registry loads for `driver: 'cookie'`; the manager fills in `keyring` and `cookieName`. */
-export const createDriver: DriverFactory = (config) => new CookieDriver(config as CookieDriverOptions)
+export default cookieDriver

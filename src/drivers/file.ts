@@ -6,10 +6,16 @@ import { sha256 } from '../lib/crypto.js'
 import { SessionConfigError, SessionError } from '../lib/errors.js'
 import type { Change, PatchOptions, PatchResult, SessionDriver, SessionSummary, StoredRecord } from './contract.js'
 import { applyChanges } from './apply.js'
+import type { ClientRequirement } from './client.js'
 import { KeyedMutex } from './mutex.js'
+import { BUILTIN_OPTION_NAMES } from './option-names.js'
+import { checkOptions, exactOptionNames } from './options.js'
 import { cloneRecord, isExpired, parseRecord, summarize } from './record.js'
 
 export const FILE_DRIVER = 'file'
+
+/** The file driver needs no client package. */
+export const FILE_CLIENT: ClientRequirement | null = null
 
 export interface FileDriverOptions {
   /** Folder that holds one file per session; created (mode 0700) on first use. */
@@ -17,6 +23,9 @@ export interface FileDriverOptions {
   /** How long a write waits for another process's lock on the same session, in ms. Default 5000. */
   lockTimeout?: number
 }
+
+/** Every option of this driver (declared in option-names.ts); unknown options are rejected against it. */
+export const FILE_OPTION_NAMES = exactOptionNames<FileDriverOptions>()(BUILTIN_OPTION_NAMES.file)
 
 /** Storage keys are base64url hashes; anything else never reaches a path. */
 const SAFE_KEY = /^[A-Za-z0-9_-]{1,128}$/
@@ -41,6 +50,7 @@ export class FileDriver implements SessionDriver {
   #ready: Promise<unknown> | undefined
 
   constructor(options: FileDriverOptions) {
+    checkOptions(FILE_DRIVER, options, FILE_OPTION_NAMES)
     if (typeof options?.path !== 'string' || options.path.trim() === '') {
       throw new SessionConfigError('file driver: "path" must name the folder for session files, e.g. { driver: "file", path: "./storage/sessions" }.')
     }
@@ -263,3 +273,5 @@ export class FileDriver implements SessionDriver {
 export function fileDriver(options: FileDriverOptions): FileDriver {
   return new FileDriver(options)
 }
+
+export default fileDriver

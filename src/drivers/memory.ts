@@ -1,10 +1,16 @@
 import { SessionError } from '../lib/errors.js'
 import type { Change, PatchOptions, PatchResult, SessionDriver, SessionSummary, StoredRecord, Unlock } from './contract.js'
 import { applyChanges } from './apply.js'
+import type { ClientRequirement } from './client.js'
 import { KeyedMutex } from './mutex.js'
+import { BUILTIN_OPTION_NAMES } from './option-names.js'
+import { checkOptions, exactOptionNames } from './options.js'
 import { cloneRecord, isExpired, summarize } from './record.js'
 
 export const MEMORY_DRIVER = 'memory'
+
+/** The memory driver needs no client package. */
+export const MEMORY_CLIENT: ClientRequirement | null = null
 
 export interface MemoryDriverOptions {
   /**
@@ -13,6 +19,9 @@ export interface MemoryDriverOptions {
    */
   maxSessions?: number
 }
+
+/** Every option of this driver (declared in option-names.ts); unknown options are rejected against it. */
+export const MEMORY_OPTION_NAMES = exactOptionNames<MemoryDriverOptions>()(BUILTIN_OPTION_NAMES.memory)
 
 /** A min-heap of (expiresAt, key): expired entries are found without scanning every session. */
 class ExpiryHeap {
@@ -77,7 +86,7 @@ export class MemoryDriver implements SessionDriver {
   readonly #maxSessions: number
 
   constructor(options: MemoryDriverOptions = {}) {
-    const max = options.maxSessions ?? Number.POSITIVE_INFINITY
+    const max = checkOptions(MEMORY_DRIVER, options, MEMORY_OPTION_NAMES).maxSessions ?? Number.POSITIVE_INFINITY
     if (!(max > 0)) throw new SessionError('memory driver: maxSessions must be a positive number.', { code: 'E_SESSION_CONFIG' })
     this.#maxSessions = max
   }
@@ -231,3 +240,5 @@ export class MemoryDriver implements SessionDriver {
 export function memoryDriver(options: MemoryDriverOptions = {}): MemoryDriver {
   return new MemoryDriver(options)
 }
+
+export default memoryDriver

@@ -1,24 +1,13 @@
-import { setImmediate as yieldToEventLoop } from 'node:timers/promises'
 import { SessionConfigError } from '../lib/errors.js'
 import { applyChanges } from './apply.js'
 import { importClient, type ClientRequirement } from './client.js'
 import type { Change, PatchOptions, PatchResult, SessionDriver, SessionSummary, StoredRecord } from './contract.js'
-import type { DriverConfig, DriverFactory } from './registry.js'
-import type { GcBatchOptions } from './sql/gc.js'
+import { BUILTIN_OPTION_NAMES } from './option-names.js'
+import { checkOptions, exactOptionNames } from './options.js'
 import { foldChanges, type FoldedChanges } from './sql/fold.js'
-import {
-  assertStorageKey,
-  COLUMNS,
-  GC_BATCH_SIZE,
-  isStorageKey,
-  recordToParams,
-  rowToRecord,
-  rowToSummary,
-  warnCorruptRow,
-  type CorruptRowHandler,
-  type SessionRow,
-} from './sql/rows.js'
-import { DEFAULT_TABLE, sqlTable, type SqlTable } from './sql/table.js'
+import { deleteExpiredInBatches, type GcBatchOptions } from './sql/gc.js'
+import { assertStorageKey, COLUMNS, isStorageKey, patchedParams, recordToParams, rowToSummary, type SessionRow } from './sql/rows.js'
+import { createTableSql, DEFAULT_TABLE, SessionTable, sqlTable, type SqlTableOptions } from './sql/table.js'
 
 export type { CorruptRowHandler, CorruptRowReport } from './sql/rows.js'
 export type { GcBatch, GcBatchOptions } from './sql/gc.js'
@@ -61,46 +50,27 @@ interface PgModule {
   default?: { Pool: new (config: PgPoolConfig) => PgPool }
 }
 
-export interface PostgresDriverOptions {
+export interface PostgresDriverOptions extends SqlTableOptions {
   /** A connection string, a `pg.Pool` config, or a `pg.Pool` to share (the driver never ends a pool it was given). */
   connection: string | PgPoolConfig | PgPool
-  /** Table name, optionally schema-qualified (`auth.sessions`). Default `tessera_sessions`. */
-  table?: string
   /**
    * Create the table and its indexes on first use (default true). Set false when you manage the
-   * schema yourself with {@link migrationSql}.
+   * schema yourself with {@link schemaSql}.
    */
   createTable?: boolean
-  /** Called for each corrupt row (then deleted and treated as no session). Default: a process warning. */
-  onCorrupt?: CorruptRowHandler
 }
+
+/** Every option of this driver (declared in option-names.ts); unknown options are rejected against it. */
+export const POSTGRES_OPTION_NAMES = exactOptionNames<PostgresDriverOptions>()(BUILTIN_OPTION_NAMES.postgres)
 
 /**
  * The schema as SQL, for migrations you run yourself (`createTable: false`). Idempotent.
- * `data` is TEXT holding the JSON of the encoded values: values are opaque to the database
- * (serialized, possibly sealed), and TEXT accepts every key the application can use, where JSONB
- * would refuse `\u0000`. Patches still use jsonb operators on it in a single UPDATE.
+ * `data` is text rather than jsonb, which would refuse `\u0000`; patches still use jsonb
+ * operators on it in a single UPDATE.
  */
-export function migrationSql(table: string = DEFAULT_TABLE): string {
-  const t = sqlTable(POSTGRES_DRIVER, table)
-  return `CREATE TABLE IF NOT EXISTS ${t.quoted} (
-  key text PRIMARY KEY,
-  data text NOT NULL,
-  flash text,
-  created_at bigint NOT NULL,
-  last_seen_at bigint NOT NULL,
-  expires_at bigint NOT NULL,
-  version bigint NOT NULL,
-  user_id text,
-  device text
-);
-CREATE INDEX IF NOT EXISTS ${t.expiresIndex} ON ${t.quoted} (expires_at);
-CREATE INDEX IF NOT EXISTS ${t.userIndex} ON ${t.quoted} (user_id) WHERE user_id IS NOT NULL;
-`
+export function schemaSql(table: string = DEFAULT_TABLE): string {
+  return createTableSql(sqlTable(POSTGRES_DRIVER, table), { text: 'text', integer: 'bigint' })
 }
-
-/** {@link migrationSql} for the default table name `tessera_sessions`. */
-export const POSTGRES_MIGRATION_SQL = migrationSql()
 
 const isPool = (value: unknown): value is PgPool =>
   typeof value === 'object' && value !== null && typeof (value as PgPool).query === 'function' && typeof (value as PgPool).connect === 'function'
@@ -118,16 +88,16 @@ const JSONB_REFUSED = new Set(['22P02', '22P05'])
  */
 export class PostgresDriver implements SessionDriver {
   readonly name = POSTGRES_DRIVER
-  readonly #table: SqlTable
+  readonly #table: SessionTable
   readonly #connection: PostgresDriverOptions['connection']
   readonly #createTable: boolean
-  readonly #onCorrupt: CorruptRowHandler
   readonly #sql: ReturnType<typeof statements>
   #owned = false
   #connecting: Promise<PgPool> | undefined
   #schemaReady: Promise<void> | undefined
 
   constructor(options: PostgresDriverOptions) {
+    checkOptions(POSTGRES_DRIVER, options, POSTGRES_OPTION_NAMES)
     const connection = options?.connection
     if (!(typeof connection === 'string' && connection.trim() !== '') && !(typeof connection === 'object' && connection !== null)) {
       throw new SessionConfigError(
@@ -135,16 +105,12 @@ export class PostgresDriver implements SessionDriver {
       )
     }
     if (options.createTable !== undefined && typeof options.createTable !== 'boolean') {
-      throw new SessionConfigError('postgres driver: "createTable" must be true (create the table on first use) or false (you run migrationSql() yourself).')
+      throw new SessionConfigError('postgres driver: "createTable" must be true (create the table on first use) or false (you run schemaSql() yourself).')
     }
-    if (options.onCorrupt !== undefined && typeof options.onCorrupt !== 'function') {
-      throw new SessionConfigError('postgres driver: "onCorrupt" must be a function that receives a report of each corrupt row.')
-    }
-    this.#table = sqlTable(POSTGRES_DRIVER, options.table ?? DEFAULT_TABLE)
+    this.#table = new SessionTable(POSTGRES_DRIVER, options, true)
     this.#connection = connection
     this.#createTable = options.createTable ?? true
-    this.#onCorrupt = options.onCorrupt ?? warnCorruptRow
-    this.#sql = statements(this.#table.quoted)
+    this.#sql = statements(this.#table.sql.quoted)
   }
 
   /** The validated table name. */
@@ -204,18 +170,7 @@ export class PostgresDriver implements SessionDriver {
    */
   async gcInBatches(options: GcBatchOptions = {}): Promise<number> {
     const pool = await this.#ready()
-    const batchSize = options.batchSize ?? GC_BATCH_SIZE
-    const now = Date.now()
-    let total = 0
-    for (;;) {
-      const started = performance.now()
-      const { rowCount } = await pool.query(this.#sql.gcBatch, [now, batchSize])
-      const rows = rowCount ?? 0
-      options.onBatch?.({ rows, ms: performance.now() - started })
-      total += rows
-      if (rows < batchSize) return total
-      await yieldToEventLoop()
-    }
+    return deleteExpiredInBatches(async (now, limit) => (await pool.query(this.#sql.gcBatch, [now, limit])).rowCount ?? 0, options)
   }
 
   async listByUser(userId: string): Promise<SessionSummary[]> {
@@ -262,7 +217,7 @@ export class PostgresDriver implements SessionDriver {
       }
     }
     const { rowCount } = await pool.query(
-      `UPDATE ${this.#table.quoted} SET ${set.join(', ')} WHERE key = $1 AND expires_at > $2 AND left(data, 1) = '{'`,
+      `UPDATE ${this.#table.sql.quoted} SET ${set.join(', ')} WHERE key = $1 AND expires_at > $2 AND left(data, 1) = '{'`,
       params,
     )
     return rowCount === 1 ? 'applied' : 'missing'
@@ -276,8 +231,7 @@ export class PostgresDriver implements SessionDriver {
       const record = row ? await this.#toRecord(client, key, row) : null
       if (!record) return 'missing'
       const next = applyChanges(record, changes, options.codec, options.ttl, now)
-      const [, data, flash, , lastSeenAt, expiresAt, version, userId, device] = recordToParams(key, next, next.meta.expiresAt)
-      await client.query(this.#sql.update, [key, data, flash, lastSeenAt, expiresAt, version, userId, device])
+      await client.query(this.#sql.update, [key, ...patchedParams(next)])
       return 'applied'
     })
   }
@@ -302,16 +256,11 @@ export class PostgresDriver implements SessionDriver {
     }
   }
 
+  /** The row's record; a corrupt row is reported, deleted and read as no session. */
   async #toRecord(db: Pick<PgPool, 'query'>, key: string, row: SessionRow): Promise<StoredRecord | null> {
-    const result = rowToRecord(row)
-    if ('record' in result) return result.record
-    await db.query(this.#sql.destroy, [key])
-    try {
-      this.#onCorrupt({ driver: POSTGRES_DRIVER, table: this.#table.name, key, reason: result.corrupt })
-    } catch {
-      // A throwing report handler must not turn a corrupt row into a failed request.
-    }
-    return null
+    const record = this.#table.toRecord(key, row)
+    if (!record) await db.query(this.#sql.destroy, [key])
+    return record
   }
 
   async #ready(): Promise<PgPool> {
@@ -352,7 +301,7 @@ export class PostgresDriver implements SessionDriver {
     // scoped advisory lock lets processes that start together create the table one at a time.
     return this.#transaction(pool, async (client) => {
       await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`tessera:${this.#table.name}`])
-      await client.query(migrationSql(this.#table.name))
+      await client.query(schemaSql(this.#table.name))
     })
   }
 }
@@ -386,5 +335,4 @@ export function postgresDriver(options: PostgresDriverOptions): PostgresDriver {
   return new PostgresDriver(options)
 }
 
-/** Registry entry: `{ driver: 'postgres', connection, table?, createTable?, onCorrupt? }`. */
-export const createDriver: DriverFactory = (config: DriverConfig) => new PostgresDriver(config as unknown as PostgresDriverOptions)
+export default postgresDriver

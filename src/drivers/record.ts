@@ -26,7 +26,8 @@ export function summarize(key: string, record: StoredRecord): SessionSummary | n
 
 const isFiniteNumber = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value)
 
-function toDevice(value: unknown): DeviceInfo | undefined {
+/** The device facts of an untrusted value: its known string fields; undefined when it is no object. */
+export function toDevice(value: unknown): DeviceInfo | undefined {
   if (typeof value !== 'object' || value === null) return undefined
   const source = value as Record<string, unknown>
   const device: DeviceInfo = {}
@@ -34,6 +35,15 @@ function toDevice(value: unknown): DeviceInfo | undefined {
     if (typeof source[field] === 'string') device[field] = source[field]
   }
   return device
+}
+
+/** {@link toDevice} of stored JSON text (a Redis field, an SQL column); undefined when it is not JSON of an object. */
+export function parseDevice(text: string): DeviceInfo | undefined {
+  try {
+    return toDevice(JSON.parse(text))
+  } catch {
+    return undefined
+  }
 }
 
 /**

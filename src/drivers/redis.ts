@@ -5,22 +5,31 @@ import { applyChanges } from './apply.js'
 import { importClient, type ClientRequirement } from './client.js'
 import type { Change, PatchOptions, PatchResult, SessionDriver, SessionSummary, Unlock, ValueCodec } from './contract.js'
 import { KeyedMutex } from './mutex.js'
-import type { DriverConfig, DriverFactory } from './registry.js'
-import { createClient, validateSource, type IoredisModule, type RedisClient, type RedisConnectionSource } from './redis/connect.js'
+import { BUILTIN_OPTION_NAMES } from './option-names.js'
+import { checkOptions, exactOptionNames } from './options.js'
+import { parseDevice } from './record.js'
+import { createClient, planClient, type ClientPlan, type IoredisModule, type RedisClient, type RedisConnectionSource } from './redis/connect.js'
 import { decodeFields, encodeFields, FIELD, KeySpace, pairsToMap } from './redis/layout.js'
-import { SCRIPTS, type Script } from './redis/scripts.js'
+import { encodeChanges, finalUser, SCRIPTS, type Script } from './redis/scripts.js'
 
-export { FAIL_FAST_OPTIONS, type IoredisModule, type RedisClient, type RedisConnection, type RedisConnectionSource } from './redis/connect.js'
+export {
+  FAIL_FAST_OPTIONS,
+  type IoredisModule,
+  type RedisClient,
+  type RedisClusterConnection,
+  type RedisConnection,
+  type RedisConnectionOptions,
+} from './redis/connect.js'
 
 export const REDIS_DRIVER = 'redis'
 
-/** The optional client this driver loads on first use. */
+/** The optional client this driver loads on first use; checked against package.json by a test. */
 export const REDIS_CLIENT: ClientRequirement = { driver: REDIS_DRIVER, package: 'ioredis', range: '^5.0.0' }
 
 export interface RedisDriverOptions extends RedisConnectionSource {
   /** Prefix of every key the driver writes. Default `tessera:sess:`. Must not contain `{` or `}` (cluster hash tags). */
   prefix?: string
-  /** Close an injected `client` on `close()`. Default false: whoever made it closes it. */
+  /** Close a client passed as `connection` on `close()`. Default false: whoever made it closes it. */
   closeClient?: boolean
   /** Longest `lock()` waits for a held lock, in ms. Default 10 000. */
   lockWait?: number
@@ -31,6 +40,9 @@ export interface RedisDriverOptions extends RedisConnectionSource {
   /** Receives connection errors of a client the driver created (requests see them as `SessionStoreError`s). */
   onError?: (error: Error) => void
 }
+
+/** Every option of this driver (declared in option-names.ts); unknown options are rejected against it. */
+export const REDIS_OPTION_NAMES = exactOptionNames<RedisDriverOptions>()(BUILTIN_OPTION_NAMES.redis)
 
 const DEFAULT_PREFIX = 'tessera:sess:'
 
@@ -52,6 +64,7 @@ export class RedisDriver implements SessionDriver {
   readonly name = REDIS_DRIVER
   readonly keys: KeySpace
   readonly #options: RedisDriverOptions
+  readonly #plan: ClientPlan
   readonly #owned: boolean
   readonly #mutex = new KeyedMutex()
   readonly #plainJson = new WeakMap<ValueCodec, boolean>()
@@ -59,6 +72,7 @@ export class RedisDriver implements SessionDriver {
   #connecting: Promise<void> | undefined
 
   constructor(options: RedisDriverOptions = {}) {
+    options = checkOptions(REDIS_DRIVER, options, REDIS_OPTION_NAMES)
     const prefix = options.prefix ?? DEFAULT_PREFIX
     if (typeof prefix !== 'string' || /[{}]/.test(prefix)) {
       throw new SessionConfigError('redis driver: prefix must be a string without "{" or "}" (the driver puts its own hash tags after it), e.g. "myapp:sess:".')
@@ -69,11 +83,11 @@ export class RedisDriver implements SessionDriver {
         throw new SessionConfigError(`redis driver: ${option} must be a positive number, got ${String(value)}.`)
       }
     }
-    validateSource(options)
+    this.#plan = planClient(options)
     this.#options = { ...options }
     this.keys = new KeySpace(prefix)
-    this.#owned = options.client === undefined || options.closeClient === true
-    if (options.client) this.#client = Promise.resolve(options.client)
+    this.#owned = this.#plan.kind !== 'injected' || options.closeClient === true
+    if (this.#plan.kind === 'injected') this.#client = Promise.resolve(this.#plan.client)
   }
 
   /** The ioredis client, connected on first use (created and imported lazily unless injected). */
@@ -222,7 +236,7 @@ export class RedisDriver implements SessionDriver {
   async #create(): Promise<RedisClient> {
     try {
       const ioredis = await importClient<IoredisModule>(REDIS_CLIENT, this.#options.ioredis)
-      const client = createClient(ioredis, this.#options)
+      const client = createClient(ioredis, this.#plan as Exclude<ClientPlan, { kind: 'injected' }>)
       // ioredis prints unhandled 'error' events; requests already surface failures as SessionStoreError.
       client.on('error', (error: Error) => this.#options.onError?.(error))
       return client
@@ -318,77 +332,9 @@ function ttlMs(ttl: number): number {
   return Math.max(1, Math.ceil(ttl))
 }
 
-/** The user a change log leaves the session bound to, when it binds one. */
-function finalUser(changes: readonly Change[]): string | null {
-  for (let i = changes.length - 1; i >= 0; i--) {
-    const change = changes[i] as Change
-    if (change.op === 'user') return change.userId
-  }
-  return null
-}
-
-/** The change log as the PATCH script's (op, a, b) triples. */
-function encodeChanges(changes: readonly Change[]): string[] {
-  const args: string[] = []
-  for (const change of changes) {
-    switch (change.op) {
-      case 'set':
-        args.push('s', change.key, change.value)
-        break
-      case 'delete':
-        args.push('d', change.key, '')
-        break
-      case 'clear':
-        args.push('c', '', '')
-        break
-      case 'increment':
-        args.push('i', change.key, String(change.by))
-        break
-      case 'push':
-        args.push('p', change.key, change.value)
-        break
-      case 'flash':
-        if (change.value === null) args.push('F', '', '')
-        else args.push('f', change.value, '')
-        break
-      case 'user': {
-        const device = change.device ? JSON.stringify(change.device) : ''
-        if (change.userId === null) args.push('U', '', device)
-        else args.push('u', change.userId, device)
-        break
-      }
-    }
-  }
-  return args
-}
-
-function parseDevice(text: string): SessionSummary['device'] {
-  try {
-    const value: unknown = JSON.parse(text)
-    if (typeof value !== 'object' || value === null) return undefined
-    const source = value as Record<string, unknown>
-    const device: NonNullable<SessionSummary['device']> = {}
-    for (const field of ['ip', 'userAgent', 'name'] as const) {
-      const entry = source[field]
-      if (typeof entry === 'string') device[field] = entry
-    }
-    return device
-  } catch {
-    return undefined
-  }
-}
-
-/** Creates a Redis session driver. ioredis is imported on first use unless a client is passed in. */
+/** Creates a Redis session driver. ioredis is imported on first use unless a client is passed as `connection`. */
 export function redisDriver(options: RedisDriverOptions = {}): RedisDriver {
   return new RedisDriver(options)
 }
 
-/**
- * Registry entry for `{ driver: 'redis', … }`. Imports ioredis up front (unless a client is
- * injected), so a missing package is reported when the driver is built, naming what to install.
- */
-export const createDriver: DriverFactory = async (config: DriverConfig) => {
-  const options = { ...config } as RedisDriverOptions & DriverConfig
-  if (options.client === undefined) options.ioredis = await importClient<IoredisModule>(REDIS_CLIENT, options.ioredis)
-  return new RedisDriver(options)
-}
+export default redisDriver

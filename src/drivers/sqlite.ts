@@ -1,25 +1,14 @@
 import { mkdirSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
-import { setImmediate as yieldToEventLoop } from 'node:timers/promises'
 import { SessionConfigError } from '../lib/errors.js'
 import { applyChanges } from './apply.js'
 import { importClient, type ClientRequirement } from './client.js'
 import type { Change, PatchOptions, PatchResult, SessionDriver, SessionSummary, StoredRecord } from './contract.js'
-import type { DriverConfig, DriverFactory } from './registry.js'
-import {
-  assertStorageKey,
-  COLUMNS,
-  GC_BATCH_SIZE,
-  isStorageKey,
-  recordToParams,
-  rowToRecord,
-  rowToSummary,
-  warnCorruptRow,
-  type CorruptRowHandler,
-  type SessionRow,
-} from './sql/rows.js'
-import { DEFAULT_TABLE, sqlTable, type SqlTable } from './sql/table.js'
-import type { GcBatchOptions } from './sql/gc.js'
+import { BUILTIN_OPTION_NAMES } from './option-names.js'
+import { checkOptions, exactOptionNames } from './options.js'
+import { deleteExpiredInBatches, type GcBatchOptions } from './sql/gc.js'
+import { assertStorageKey, COLUMNS, isStorageKey, patchedParams, recordToParams, rowToSummary, type SessionRow } from './sql/rows.js'
+import { createTableSql, DEFAULT_TABLE, SessionTable, sqlTable, type SqlTableOptions } from './sql/table.js'
 
 export type { CorruptRowHandler, CorruptRowReport } from './sql/rows.js'
 export type { GcBatch, GcBatchOptions } from './sql/gc.js'
@@ -49,18 +38,17 @@ interface SqliteModule {
   default: new (path: string, options?: { timeout?: number }) => SqliteDatabase
 }
 
-export interface SqliteDriverOptions {
+export interface SqliteDriverOptions extends SqlTableOptions {
   /** Database file, created (with its folder) on first use; `':memory:'` for a private in-memory database. */
   path?: string
   /** An open better-sqlite3 Database to use instead of `path`; the driver never closes it. */
   database?: SqliteDatabase
-  /** Table name; created with its indexes on first use. Default `tessera_sessions`. */
-  table?: string
   /** How long a write waits for another process's write lock, in ms. Default 5000. */
   busyTimeout?: number
-  /** Called for each corrupt row (then deleted and treated as no session). Default: a process warning. */
-  onCorrupt?: CorruptRowHandler
 }
+
+/** Every option of this driver (declared in option-names.ts); unknown options are rejected against it. */
+export const SQLITE_OPTION_NAMES = exactOptionNames<SqliteDriverOptions>()(BUILTIN_OPTION_NAMES.sqlite)
 
 interface Statements {
   read: SqliteStatement
@@ -73,23 +61,9 @@ interface Statements {
   gcBatch: SqliteStatement
 }
 
-/** Schema of the sessions table; runs on first use with `IF NOT EXISTS`, so it is safe to repeat. */
-export function sqliteSchemaSql(table: string = DEFAULT_TABLE): string {
-  const t = sqlTable(SQLITE_DRIVER, table, false)
-  return `CREATE TABLE IF NOT EXISTS ${t.quoted} (
-  key TEXT PRIMARY KEY NOT NULL,
-  data TEXT NOT NULL,
-  flash TEXT,
-  created_at INTEGER NOT NULL,
-  last_seen_at INTEGER NOT NULL,
-  expires_at INTEGER NOT NULL,
-  version INTEGER NOT NULL,
-  user_id TEXT,
-  device TEXT
-);
-CREATE INDEX IF NOT EXISTS ${t.expiresIndex} ON ${t.quoted} (expires_at);
-CREATE INDEX IF NOT EXISTS ${t.userIndex} ON ${t.quoted} (user_id) WHERE user_id IS NOT NULL;
-`
+/** The schema of the sessions table, for migrations you run yourself; the driver runs it on first use (`IF NOT EXISTS`). */
+export function schemaSql(table: string = DEFAULT_TABLE): string {
+  return createTableSql(sqlTable(SQLITE_DRIVER, table, false), { text: 'TEXT', integer: 'INTEGER' })
 }
 
 /**
@@ -101,12 +75,12 @@ CREATE INDEX IF NOT EXISTS ${t.userIndex} ON ${t.quoted} (user_id) WHERE user_id
 export class SqliteDriver implements SessionDriver {
   readonly name = SQLITE_DRIVER
   readonly #options: SqliteDriverOptions
-  readonly #table: SqlTable
-  readonly #onCorrupt: CorruptRowHandler
+  readonly #table: SessionTable
   #opening: Promise<{ db: SqliteDatabase; statements: Statements }> | undefined
   #owned: SqliteDatabase | undefined
 
   constructor(options: SqliteDriverOptions) {
+    checkOptions(SQLITE_DRIVER, options, SQLITE_OPTION_NAMES)
     if (options?.database === undefined && (typeof options?.path !== 'string' || options.path.trim() === '')) {
       throw new SessionConfigError(
         'sqlite driver: pass "path" (the database file, e.g. { driver: "sqlite", path: "./storage/sessions.db" }) or an open better-sqlite3 Database as "database".',
@@ -115,12 +89,8 @@ export class SqliteDriver implements SessionDriver {
     if (options.busyTimeout !== undefined && !(Number.isInteger(options.busyTimeout) && options.busyTimeout >= 0)) {
       throw new SessionConfigError(`sqlite driver: "busyTimeout" must be a whole number of milliseconds (0 or more), got ${String(options.busyTimeout)}.`)
     }
-    if (options.onCorrupt !== undefined && typeof options.onCorrupt !== 'function') {
-      throw new SessionConfigError('sqlite driver: "onCorrupt" must be a function that receives a report of each corrupt row.')
-    }
     this.#options = { ...options }
-    this.#table = sqlTable(SQLITE_DRIVER, options.table ?? DEFAULT_TABLE, false)
-    this.#onCorrupt = options.onCorrupt ?? warnCorruptRow
+    this.#table = new SessionTable(SQLITE_DRIVER, options, false)
   }
 
   /** The validated table name. */
@@ -163,8 +133,7 @@ export class SqliteDriver implements SessionDriver {
       const record = row ? this.#toRecord(statements, key, row) : null
       if (!record) return 'missing'
       const next = applyChanges(record, changes, options.codec, options.ttl, now)
-      const [, data, flash, , lastSeenAt, expiresAt, version, userId, device] = recordToParams(key, next, next.meta.expiresAt)
-      statements.update.run(data, flash, lastSeenAt, expiresAt, version, userId, device, key)
+      statements.update.run(...patchedParams(next), key)
       return 'applied'
     })
     return apply.immediate() as PatchResult
@@ -180,17 +149,7 @@ export class SqliteDriver implements SessionDriver {
    */
   async gcInBatches(options: GcBatchOptions = {}): Promise<number> {
     const { statements } = await this.#ready()
-    const batchSize = options.batchSize ?? GC_BATCH_SIZE
-    const now = Date.now()
-    let total = 0
-    for (;;) {
-      const started = performance.now()
-      const { changes } = statements.gcBatch.run(now, batchSize)
-      options.onBatch?.({ rows: changes, ms: performance.now() - started })
-      total += changes
-      if (changes < batchSize) return total
-      await yieldToEventLoop()
-    }
+    return deleteExpiredInBatches((now, limit) => statements.gcBatch.run(now, limit).changes, options)
   }
 
   async listByUser(userId: string): Promise<SessionSummary[]> {
@@ -216,16 +175,11 @@ export class SqliteDriver implements SessionDriver {
     this.#owned = undefined
   }
 
+  /** The row's record; a corrupt row is reported, deleted and read as no session. */
   #toRecord(statements: Statements, key: string, row: SessionRow): StoredRecord | null {
-    const result = rowToRecord(row)
-    if ('record' in result) return result.record
-    statements.destroy.run(key)
-    try {
-      this.#onCorrupt({ driver: SQLITE_DRIVER, table: this.#table.name, key, reason: result.corrupt })
-    } catch {
-      // A throwing report handler must not turn a corrupt row into a failed request.
-    }
-    return null
+    const record = this.#table.toRecord(key, row)
+    if (!record) statements.destroy.run(key)
+    return record
   }
 
   #ready(): Promise<{ db: SqliteDatabase; statements: Statements }> {
@@ -255,8 +209,8 @@ export class SqliteDriver implements SessionDriver {
         throw error
       }
     }
-    db.exec(sqliteSchemaSql(this.#table.name))
-    return { db, statements: prepare(db, this.#table.quoted) }
+    db.exec(schemaSql(this.#table.name))
+    return { db, statements: prepare(db, this.#table.sql.quoted) }
   }
 }
 
@@ -287,5 +241,4 @@ export function sqliteDriver(options: SqliteDriverOptions): SqliteDriver {
   return new SqliteDriver(options)
 }
 
-/** Registry entry: `{ driver: 'sqlite', path, table?, busyTimeout?, database?, onCorrupt? }`. */
-export const createDriver: DriverFactory = (config: DriverConfig) => new SqliteDriver(config as SqliteDriverOptions)
+export default sqliteDriver

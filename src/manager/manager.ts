@@ -1,10 +1,10 @@
-import { supports, type CookieJar, type SessionDriver } from '../drivers/contract.js'
+import { isSessionDriver, supports, type CookieJar, type SessionDriver } from '../drivers/contract.js'
 import { BUILTIN_DRIVERS, isBuiltinDriver, type DriverConfig, type DriverFactory } from '../drivers/registry.js'
 import type { Keyring } from '../lib/crypto.js'
 import { SessionConfigError, SessionError } from '../lib/errors.js'
 import { storageKeyFor } from '../lib/ids.js'
 import { SessionCodec } from '../core/codec.js'
-import { isDriverInstance, resolveConfig, type ResolvedConfig, type ResolvedCookie, type SessionConfig } from '../config/resolve.js'
+import { resolveConfig, type ResolvedConfig, type ResolvedCookie, type SessionConfig } from '../config/resolve.js'
 import { SessionEventEmitter, SessionEvents, type SessionEventMap, type SessionEventName } from '../core/events.js'
 import { MetricsCollector, type MetricsOptions, type SessionMetrics } from '../core/metrics.js'
 import { Session, type SessionContext, type SessionData, type SessionInit } from '../core/session.js'
@@ -61,7 +61,7 @@ export class SessionManager<Data extends SessionData = SessionData, Names extend
    * `new SessionManager(driver)` uses that driver instance; otherwise pass a config.
    */
   constructor(config: SessionManagerOptions<Data, Names> | SessionDriver = {}) {
-    const instance = isDriverInstance(config) ? config : undefined
+    const instance = isSessionDriver(config) ? config : undefined
     const options = (instance ? {} : config) as SessionManagerOptions<Data, Names>
     this.config = resolveConfig(options as SessionConfig, instance)
     for (const [name, { config: entry, instance: given }] of this.config.drivers) {
@@ -268,10 +268,11 @@ export class SessionManager<Data extends SessionData = SessionData, Names extend
           `No session driver is registered as "${entry.driver}". Configure it under "drivers" or register it with manager.extend('${entry.driver}', factory).`,
         )
       }
-      // Drivers that seal data themselves (cookie) use the manager's keys and cookie name.
-      const shared = { cookieName: this.config.cookie.name, ...(this.config.keysConfigured ? { keyring: this.config.keyring } : {}) }
-      driver = await factory({ ...shared, ...entry, lifetime: lifetimeMs / 60_000 })
-      if (!isDriverInstance(driver)) {
+      // The entry holds the driver's options; what the manager knows besides goes apart (drivers
+      // that seal data themselves, cookie, use the manager's keys and cookie name).
+      const keyring = this.config.keysConfigured ? { keyring: this.config.keyring } : {}
+      driver = await factory(entry, { cookieName: this.config.cookie.name, lifetimeMs, ...keyring })
+      if (!isSessionDriver(driver)) {
         throw new SessionConfigError(`The factory for the "${entry.driver}" driver did not return a driver (an object with read, write and destroy).`)
       }
     }

@@ -9,7 +9,7 @@ import { MemoryJar } from '../unit/http/memory-jar.js'
 // fresh request driver to that jar, so every read really opens the sealed cookies.
 function perBrowser(template: CookieDriver): SessionDriver {
   const jars = new Map<string, MemoryJar>()
-  const bind = (key: string): SessionDriver => {
+  const bind = (key: string): ReturnType<CookieDriver['forRequest']> => {
     let jar = jars.get(key)
     if (!jar) jars.set(key, (jar = new MemoryJar()))
     return template.forRequest(jar)
@@ -26,7 +26,7 @@ function perBrowser(template: CookieDriver): SessionDriver {
 
 runDriverConformance({
   name: 'cookie',
-  create: () => perBrowser(new CookieDriver({ keyring: new Keyring(['k'.repeat(32)]), cookieName: 'sid' })),
+  create: () => perBrowser(new CookieDriver({ keyring: new Keyring(['k'.repeat(32)]) }, { cookieName: 'sid' })),
   describe,
   it,
   after,

@@ -7,23 +7,37 @@ export type RedisClient = Redis | Cluster
 /** What `import('ioredis')` gives. */
 export type IoredisModule = Pick<typeof import('ioredis'), 'Redis' | 'Cluster'>
 
-/** Connection settings: ioredis options (`host`, `port`, `password`, `db`, `tls`, `sentinels`, `name`, …) or a URL. */
-export type RedisConnection = RedisOptions | string
+/** Connection settings: ioredis options (`host`, `port`, `password`, `db`, `tls`, Sentinel's `sentinels` and `name`, …) or a URL. */
+export type RedisConnectionOptions = RedisOptions | string
 
-/** Where the driver's client comes from; exactly one source is used, in this order. */
-export interface RedisConnectionSource {
-  /** An existing ioredis client or Cluster. The driver never closes it unless `closeClient` is true. */
-  client?: RedisClient
-  /** `redis://[[user]:password@]host[:port][/db]` or `rediss://…` for TLS. */
-  url?: string
-  /** Seed style: `{ host, port, password, db }`, or any ioredis option (Sentinel: `{ sentinels, name }`). */
-  connection?: RedisConnection
-  /** Names one entry of `connections` (AdonisJS style `redisConnection: 'local'`). */
-  redisConnection?: string
-  connections?: Readonly<Record<string, RedisConnection>>
-  /** Redis Cluster seed nodes, and cluster options passed to ioredis. */
-  cluster?: { nodes: readonly ClusterNode[]; options?: ClusterOptions }
+/** A Redis Cluster: its seed nodes, and cluster options passed to ioredis. */
+export interface RedisClusterConnection {
+  cluster: { nodes: readonly ClusterNode[]; options?: ClusterOptions }
 }
+
+/**
+ * Where the driver's client comes from, in one option:
+ * - ioredis options, e.g. `{ host, port, password, db }`, or Sentinel's `{ sentinels, name }`;
+ * - a URL, `redis://[[user]:password@]host[:port][/db]` or `rediss://…` for TLS;
+ * - the name of an entry of `connections`, e.g. `'local'`;
+ * - `{ cluster: { nodes, options? } }` for a Redis Cluster;
+ * - an existing ioredis client or Cluster, which the driver never closes unless `closeClient` is true.
+ * Default: ioredis defaults (127.0.0.1:6379).
+ */
+export type RedisConnection = RedisConnectionOptions | RedisClusterConnection | RedisClient
+
+/** The options that say where the client comes from. */
+export interface RedisConnectionSource {
+  connection?: RedisConnection
+  /** Named connection settings, picked by `connection: '<name>'`. */
+  connections?: Readonly<Record<string, RedisConnectionOptions>>
+}
+
+/** How the driver gets its client, decided from {@link RedisConnectionSource} when it is built. */
+export type ClientPlan =
+  | { kind: 'injected'; client: RedisClient }
+  | { kind: 'cluster'; nodes: readonly ClusterNode[]; options: ClusterOptions }
+  | { kind: 'server'; connection: RedisConnectionOptions | undefined }
 
 /**
  * Defaults for clients the driver creates, chosen so a request fails fast while Redis is away
@@ -51,50 +65,61 @@ export const FAIL_FAST_OPTIONS = {
   enableAutoPipelining: true,
 } as const satisfies RedisOptions
 
-/** The connection settings the source names; undefined means ioredis defaults (localhost:6379). */
-function connectionOf(source: RedisConnectionSource): RedisConnection | undefined {
-  if (source.url !== undefined) return source.url
-  if (source.connection !== undefined) return source.connection
-  if (source.redisConnection !== undefined) {
-    const named = source.connections?.[source.redisConnection]
-    if (named === undefined || !Object.hasOwn(source.connections ?? {}, source.redisConnection)) {
-      const known = Object.keys(source.connections ?? {})
-      throw new SessionConfigError(
-        `redisConnection names "${source.redisConnection}", but ${known.length > 0 ? `"connections" only defines: ${known.join(', ')}` : 'no "connections" map is configured'}. Add it under connections, e.g. connections: { ${source.redisConnection}: { host, port } }.`,
-      )
-    }
-    return named
+const isClient = (value: object): value is RedisClient => typeof (value as Partial<RedisClient>).evalsha === 'function'
+const isCluster = (value: object): value is RedisClusterConnection => Object.hasOwn(value, 'cluster')
+// ioredis takes URLs (redis://, rediss://) and Unix socket paths; any other string is a name.
+const isUrl = (value: string): boolean => value.includes('://') || value.startsWith('/')
+
+/** Checks the connection options eagerly, so a config mistake surfaces when the driver is built. */
+export function planClient(source: RedisConnectionSource): ClientPlan {
+  const { connection, connections } = source
+  if (connections !== undefined && (typeof connections !== 'object' || connections === null)) {
+    throw new SessionConfigError('redis driver: "connections" must map names to connection settings, e.g. connections: { local: { host, port } }.')
   }
-  return undefined
+  if (connection === undefined) return { kind: 'server', connection: undefined }
+  if (typeof connection === 'string') {
+    if (connections !== undefined && Object.hasOwn(connections, connection)) return { kind: 'server', connection: namedConnection(connections, connection) }
+    if (isUrl(connection)) return { kind: 'server', connection }
+    const known = Object.keys(connections ?? {})
+    throw new SessionConfigError(
+      `redis driver: "connection" names "${connection}", but ${known.length > 0 ? `"connections" only defines: ${known.join(', ')}` : 'no "connections" map is configured'}. Add it under connections, e.g. connections: { ${connection}: { host, port } }, or give a redis:// URL.`,
+    )
+  }
+  if (typeof connection !== 'object' || connection === null) {
+    throw new SessionConfigError('redis driver: "connection" must be ioredis options such as { host, port, password, db }, a redis:// URL, the name of one of "connections", { cluster: { nodes } } or an ioredis client.')
+  }
+  if (isClient(connection)) return { kind: 'injected', client: connection }
+  if (isCluster(connection)) {
+    const { nodes, options } = connection.cluster ?? {}
+    if (!Array.isArray(nodes) || nodes.length === 0) {
+      throw new SessionConfigError('redis driver: connection.cluster.nodes must list at least one node, e.g. connection: { cluster: { nodes: [{ host: "10.0.0.1", port: 6379 }] } }.')
+    }
+    return { kind: 'cluster', nodes, options: options ?? {} }
+  }
+  return { kind: 'server', connection }
 }
 
-/** Checks the source eagerly, so a config mistake surfaces when the driver is built. */
-export function validateSource(source: RedisConnectionSource): void {
-  if (source.client !== undefined && (typeof source.client !== 'object' || typeof source.client.evalsha !== 'function')) {
-    throw new SessionConfigError('redis driver: "client" must be an ioredis Redis or Cluster instance.')
+function namedConnection(connections: Readonly<Record<string, RedisConnectionOptions>>, name: string): RedisConnectionOptions {
+  const named = connections[name]
+  if (typeof named !== 'string' && (typeof named !== 'object' || named === null)) {
+    throw new SessionConfigError(`redis driver: connections.${name} must be ioredis options such as { host, port } or a redis:// URL.`)
   }
-  if (source.cluster !== undefined && (!Array.isArray(source.cluster.nodes) || source.cluster.nodes.length === 0)) {
-    throw new SessionConfigError('redis driver: cluster.nodes must list at least one node, e.g. cluster: { nodes: [{ host: "10.0.0.1", port: 6379 }] }.')
-  }
-  const connection = connectionOf(source)
-  if (connection !== undefined && typeof connection !== 'string' && (typeof connection !== 'object' || connection === null)) {
-    throw new SessionConfigError('redis driver: "connection" must be an object such as { host, port, password, db } or a redis:// URL.')
-  }
+  return named
 }
 
 /** Builds a client the driver owns (and closes). Not yet connected: `lazyConnect`. */
-export function createClient(ioredis: IoredisModule, source: RedisConnectionSource): RedisClient {
-  if (source.cluster) {
-    const options = source.cluster.options ?? {}
+export function createClient(ioredis: IoredisModule, plan: Exclude<ClientPlan, { kind: 'injected' }>): RedisClient {
+  if (plan.kind === 'cluster') {
+    const { options } = plan
     const { lazyConnect, enableOfflineQueue, ...nodeDefaults } = FAIL_FAST_OPTIONS
-    return new ioredis.Cluster([...source.cluster.nodes], {
+    return new ioredis.Cluster([...plan.nodes], {
       lazyConnect,
       enableOfflineQueue,
       ...options,
       redisOptions: { ...nodeDefaults, ...options.redisOptions },
     })
   }
-  const connection = connectionOf(source)
+  const { connection } = plan
   if (typeof connection === 'string') return new ioredis.Redis(connection, { ...FAIL_FAST_OPTIONS })
   return new ioredis.Redis({ ...FAIL_FAST_OPTIONS, ...connection })
 }

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto'
+import type { Change } from '../contract.js'
 
 /**
  * The Lua scripts behind the Redis driver. Each touches exactly one key, so every script call is
@@ -172,3 +173,47 @@ export const SCRIPTS = {
   destroy: new Script(DESTROY),
   unlock: new Script(UNLOCK),
 } as const
+
+/** The user a change log leaves the session bound to, when it binds one. */
+export function finalUser(changes: readonly Change[]): string | null {
+  for (let i = changes.length - 1; i >= 0; i--) {
+    const change = changes[i] as Change
+    if (change.op === 'user') return change.userId
+  }
+  return null
+}
+
+/** The change log as the PATCH script's (op, a, b) triples. */
+export function encodeChanges(changes: readonly Change[]): string[] {
+  const args: string[] = []
+  for (const change of changes) {
+    switch (change.op) {
+      case 'set':
+        args.push('s', change.key, change.value)
+        break
+      case 'delete':
+        args.push('d', change.key, '')
+        break
+      case 'clear':
+        args.push('c', '', '')
+        break
+      case 'increment':
+        args.push('i', change.key, String(change.by))
+        break
+      case 'push':
+        args.push('p', change.key, change.value)
+        break
+      case 'flash':
+        if (change.value === null) args.push('F', '', '')
+        else args.push('f', change.value, '')
+        break
+      case 'user': {
+        const device = change.device ? JSON.stringify(change.device) : ''
+        if (change.userId === null) args.push('U', '', device)
+        else args.push('u', change.userId, device)
+        break
+      }
+    }
+  }
+  return args
+}

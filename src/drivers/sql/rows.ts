@@ -1,12 +1,9 @@
 import { SessionError } from '../../lib/errors.js'
 import type { SessionSummary, StoredRecord } from '../contract.js'
-import { toStoredRecord } from '../record.js'
+import { parseDevice, toStoredRecord } from '../record.js'
 
 /** Columns of the sessions table, in the order {@link recordToParams} binds them. */
 export const COLUMNS = 'key, data, flash, created_at, last_seen_at, expires_at, version, user_id, device'
-
-/** Expired rows deleted per statement by gc: long enough to be efficient, short enough to never hold locks for long. */
-export const GC_BATCH_SIZE = 5_000
 
 /**
  * One row as a client returns it. Integers may arrive as numbers, bigints or (PostgreSQL BIGINT)
@@ -112,14 +109,8 @@ export function rowToSummary(row: Pick<SessionRow, 'key' | 'user_id' | 'created_
   if (typeof row.key !== 'string' || typeof row.user_id !== 'string') return null
   if (![createdAt, lastSeenAt, expiresAt].every(Number.isFinite)) return null
   const summary: SessionSummary = { key: row.key, userId: row.user_id, createdAt, lastSeenAt, expiresAt }
-  const device = row.device === null || row.device === undefined ? undefined : parseJson(row.device)
-  if (device?.ok && typeof device.value === 'object' && device.value !== null) {
-    const source = device.value as Record<string, unknown>
-    summary.device = {}
-    for (const field of ['ip', 'userAgent', 'name'] as const) {
-      if (typeof source[field] === 'string') summary.device[field] = source[field]
-    }
-  }
+  const device = typeof row.device === 'string' ? parseDevice(row.device) : undefined
+  if (device) summary.device = device
   return summary
 }
 
@@ -137,4 +128,10 @@ export function recordToParams(key: string, record: StoredRecord, expiresAt: num
     meta.userId ?? null,
     meta.device ? JSON.stringify(meta.device) : null,
   ]
+}
+
+/** Parameters of the UPDATE that ends a patch, in order: data, flash, last_seen_at, expires_at, version, user_id, device. */
+export function patchedParams(record: StoredRecord): [string, string | null, number, number, number, string | null, string | null] {
+  const [, data, flash, , lastSeenAt, expiresAt, version, userId, device] = recordToParams('', record, record.meta.expiresAt)
+  return [data, flash, lastSeenAt, expiresAt, version, userId, device]
 }

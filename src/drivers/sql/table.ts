@@ -1,4 +1,6 @@
 import { SessionConfigError } from '../../lib/errors.js'
+import type { StoredRecord } from '../contract.js'
+import { rowToRecord, warnCorruptRow, type CorruptRowHandler, type SessionRow } from './rows.js'
 
 /** Default name of the sessions table of the SQL drivers. */
 export const DEFAULT_TABLE = 'tessera_sessions'
@@ -37,5 +39,77 @@ export function sqlTable(driver: string, name: string = DEFAULT_TABLE, allowSche
     quoted: parts.map((part) => `"${part}"`).join('.'),
     expiresIndex: `"${base}_expires_at_idx"`,
     userIndex: `"${base}_user_id_idx"`,
+  }
+}
+
+/** Column types of one SQL dialect. */
+export interface ColumnTypes {
+  text: string
+  integer: string
+}
+
+/**
+ * The sessions table and its indexes, as SQL that is safe to run again (`IF NOT EXISTS`).
+ * `data` is text holding the JSON of the encoded values: values are opaque to the database
+ * (serialized, possibly sealed), and text accepts every key the application can use.
+ */
+export function createTableSql(t: SqlTable, { text, integer }: ColumnTypes): string {
+  return `CREATE TABLE IF NOT EXISTS ${t.quoted} (
+  key ${text} PRIMARY KEY NOT NULL,
+  data ${text} NOT NULL,
+  flash ${text},
+  created_at ${integer} NOT NULL,
+  last_seen_at ${integer} NOT NULL,
+  expires_at ${integer} NOT NULL,
+  version ${integer} NOT NULL,
+  user_id ${text},
+  device ${text}
+);
+CREATE INDEX IF NOT EXISTS ${t.expiresIndex} ON ${t.quoted} (expires_at);
+CREATE INDEX IF NOT EXISTS ${t.userIndex} ON ${t.quoted} (user_id) WHERE user_id IS NOT NULL;
+`
+}
+
+/** The options every SQL driver takes for its table. */
+export interface SqlTableOptions {
+  /** Table name (PostgreSQL: optionally schema-qualified, `auth.sessions`); created with its indexes on first use. Default `tessera_sessions`. */
+  table?: string
+  /** Called for each corrupt row (then deleted and treated as no session). Default: a process warning. */
+  onCorrupt?: CorruptRowHandler
+}
+
+/** One SQL driver's sessions table: its validated name, and how its rows become records. */
+export class SessionTable {
+  readonly driver: string
+  readonly sql: SqlTable
+  readonly #onCorrupt: CorruptRowHandler
+
+  constructor(driver: string, options: SqlTableOptions, allowSchema: boolean) {
+    if (options.onCorrupt !== undefined && typeof options.onCorrupt !== 'function') {
+      throw new SessionConfigError(`${driver} driver: "onCorrupt" must be a function that receives a report of each corrupt row.`)
+    }
+    this.driver = driver
+    this.sql = sqlTable(driver, options.table ?? DEFAULT_TABLE, allowSchema)
+    this.#onCorrupt = options.onCorrupt ?? warnCorruptRow
+  }
+
+  /** The table name as configured. */
+  get name(): string {
+    return this.sql.name
+  }
+
+  /**
+   * The row as a record. A corrupt row comes back as null, after it was reported to `onCorrupt`;
+   * the caller deletes it, so it reads as no session from then on.
+   */
+  toRecord(key: string, row: SessionRow): StoredRecord | null {
+    const result = rowToRecord(row)
+    if ('record' in result) return result.record
+    try {
+      this.#onCorrupt({ driver: this.driver, table: this.sql.name, key, reason: result.corrupt })
+    } catch {
+      // A throwing report handler must not turn a corrupt row into a failed request.
+    }
+    return null
   }
 }

@@ -12,7 +12,7 @@ const suite = missing ? (name: string, fn: () => void) => describe(name, { skip:
 
 runDriverConformance({
   name: 'redis cluster (3 masters)',
-  create: () => new RedisDriver({ cluster: { nodes: cluster?.nodes ?? [] } }),
+  create: () => new RedisDriver({ connection: { cluster: { nodes: cluster?.nodes ?? [] } } }),
   describe: suite,
   it,
   after,
@@ -21,7 +21,7 @@ runDriverConformance({
 
 suite('redis cluster: placement', () => {
   it('spreads sessions over every master, each session in one slot with its lock', async () => {
-    const driver = new RedisDriver({ cluster: { nodes: cluster?.nodes ?? [] } })
+    const driver = new RedisDriver({ connection: { cluster: { nodes: cluster?.nodes ?? [] } } })
     const probe = new Cluster(cluster?.nodes ?? [])
     try {
       const keys = Array.from({ length: 60 }, () => randomKey())

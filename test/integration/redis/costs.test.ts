@@ -67,7 +67,7 @@ describe('redis driver: commands per request', { skip: missing ?? false }, () =>
 
   before(async () => {
     server = await RedisServer.start()
-    manager = new SessionManager({ driver: 'redis', url: server.url, lifetime: 120 })
+    manager = new SessionManager({ driver: 'redis', connection: server.url, lifetime: 120 })
     driver = (await manager.store()).driver as RedisDriver
     // Warm up: load every script once (the first call after a server start also sends an EVAL).
     const warm = await manager.open()

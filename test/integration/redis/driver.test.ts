@@ -9,7 +9,7 @@ import { SessionCodec } from '../../../src/core/codec.js'
 import { SessionManager } from '../../../src/manager/manager.js'
 import { typedJsonSerializer } from '../../../src/core/serializer.js'
 import type { Change } from '../../../src/drivers/contract.js'
-import { createDriver, REDIS_CLIENT, RedisDriver } from '../../../src/drivers/redis.js'
+import redisDriver, { REDIS_CLIENT, RedisDriver } from '../../../src/drivers/redis.js'
 import { Keyring } from '../../../src/lib/crypto.js'
 import { SessionConfigError, SessionConflictError, SessionTypeError } from '../../../src/lib/errors.js'
 import { makeRecord, randomKey } from '../../../src/testing/conformance.js'
@@ -49,18 +49,39 @@ describe('redis driver: packaging and configuration', () => {
     assert.equal(pkg.peerDependenciesMeta[REDIS_CLIENT.package]?.optional, true)
   })
 
-  it('rejects a prefix with hash-tag braces, bad numbers and an unknown redisConnection', () => {
+  it('rejects a prefix with hash-tag braces, bad numbers and an unknown connection name', () => {
     assert.throws(() => new RedisDriver({ prefix: 'app:{x}:' }), SessionConfigError)
     assert.throws(() => new RedisDriver({ lockWait: -1 }), SessionConfigError)
     assert.throws(
-      () => new RedisDriver({ redisConnection: 'main', connections: { local: { port: 6379 } } }),
+      () => new RedisDriver({ connection: 'main', connections: { local: { port: 6379 } } }),
       (error: unknown) => error instanceof SessionConfigError && /"main"/.test(error.message) && /local/.test(error.message),
     )
+    assert.throws(() => new RedisDriver({ connection: 'local' }), /no "connections" map is configured/)
+    assert.throws(() => new RedisDriver({ connection: { cluster: { nodes: [] } } }), /cluster\.nodes must list at least one node/)
+    assert.throws(() => new RedisDriver({ connection: 6379 as never }), /"connection" must be/)
+  })
+
+  it('rejects unknown options, naming the closest known one', async () => {
+    assert.throws(
+      () => redisDriver({ conection: { host: '127.0.0.1' } } as never),
+      (error: unknown) => error instanceof SessionConfigError && /unknown option "conection"/.test(error.message) && /Did you mean "connection"/.test(error.message),
+    )
+    // The connection sources of 0.1 are gone: each now is a form of `connection`.
+    for (const old of ['url', 'client', 'cluster']) {
+      assert.throws(() => redisDriver({ [old]: 'x' } as never), new RegExp(`unknown option "${old}"`))
+    }
+    // The manager's config check catches it at construction, before any driver is loaded.
+    assert.throws(() => new SessionManager({ driver: 'redis', conection: 'redis://127.0.0.1' } as never), /unknown option "conection"\. Did you mean "connection"/)
+  })
+
+  it('redisConnection is a config alias (docs/seeds.md): a driver built directly knows only connection', () => {
+    assert.throws(() => new RedisDriver({ redisConnection: 'local' } as never), /unknown option "redisConnection"\. Did you mean "connection"/)
+    assert.throws(() => new SessionManager({ driver: 'redis', redisConnection: 'local', connection: 'redis://x' } as never), /give only connection/)
   })
 })
 
 describe('redis driver: against 127.0.0.1:6379', { skip: missing ?? false }, () => {
-  it('connects through redisConnection naming an entry of connections (seed 002 style)', async () => {
+  it('connects through redisConnection naming an entry of connections (alias, docs/seeds.md)', async () => {
     const manager = new SessionManager({
       driver: 'redis',
       redisConnection: 'local',
@@ -75,9 +96,17 @@ describe('redis driver: against 127.0.0.1:6379', { skip: missing ?? false }, () 
     assert.equal(await redis().exists(`${prefix}{${SessionManager.storageKey(session.getId())}}`), 1)
   })
 
+  it('connects through connection naming an entry of connections, and through a URL', async () => {
+    const named = driver({ connection: 'local', connections: { local: { host: '127.0.0.1', port: 6379 } } })
+    const url = driver({ connection: 'redis://127.0.0.1:6379/0' })
+    const key = randomKey()
+    await named.write(key, makeRecord({ a: 1 }), ttl)
+    assert.ok(await url.read(key))
+  })
+
   it('uses an injected client and leaves it open on close()', async () => {
     const client = new Redis({ host: '127.0.0.1', port: 6379 })
-    const injected = await createDriver({ driver: 'redis', client, prefix })
+    const injected = redisDriver({ connection: client, prefix })
     const key = randomKey()
     await injected.write(key, makeRecord({ a: 1 }), ttl)
     assert.ok(await injected.read(key))
@@ -152,7 +181,7 @@ describe('redis driver: against 127.0.0.1:6379', { skip: missing ?? false }, () 
     // A server of its own: flushing the shared server's script cache would disturb other tests.
     const server = await RedisServer.start()
     try {
-      const store = new RedisDriver({ url: server.url })
+      const store = new RedisDriver({ connection: server.url })
       const key = randomKey()
       await store.write(key, makeRecord({ n: 1 }), ttl)
       const probe = new Redis(server.port, '127.0.0.1')

@@ -30,7 +30,7 @@ describe('redis driver: faults', { skip: missing ?? false }, () => {
 
   before(async () => {
     server = await RedisServer.start({ durable: true })
-    manager = new SessionManager({ driver: 'redis', url: server.url, storeTimeout: STORE_TIMEOUT })
+    manager = new SessionManager({ driver: 'redis', connection: server.url, storeTimeout: STORE_TIMEOUT })
   })
 
   after(async () => {

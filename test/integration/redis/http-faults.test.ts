@@ -28,7 +28,7 @@ describe('redis + Express: faults seen over HTTP', { skip: missing ?? false }, (
 
   before(async () => {
     redis = await RedisServer.start({ durable: true })
-    manager = new SessionManager({ driver: 'redis', url: redis.url, storeTimeout: STORE_TIMEOUT, keys: ['h'.repeat(40)] })
+    manager = new SessionManager({ driver: 'redis', connection: redis.url, storeTimeout: STORE_TIMEOUT, keys: ['h'.repeat(40)] })
     const app = express()
     app.use(session(manager))
     const sessionOf = (req: object) => (req as { session: Session }).session

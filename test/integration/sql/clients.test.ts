@@ -4,10 +4,9 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
 import { promisify } from 'node:util'
-import { POSTGRES_CLIENT } from '../../../src/drivers/postgres.js'
+import { POSTGRES_CLIENT, PostgresDriver } from '../../../src/drivers/postgres.js'
 import { BUILTIN_DRIVERS } from '../../../src/drivers/registry.js'
-import { createDriver as createSqlite, SQLITE_CLIENT, SqliteDriver } from '../../../src/drivers/sqlite.js'
-import { createDriver as createPostgres, PostgresDriver } from '../../../src/drivers/postgres.js'
+import { SQLITE_CLIENT, SqliteDriver } from '../../../src/drivers/sqlite.js'
 
 const run = promisify(execFile)
 const pkg = JSON.parse(readFileSync(join(import.meta.dirname, '../../../package.json'), 'utf8')) as {
@@ -32,17 +31,16 @@ describe('SQL driver clients', () => {
   })
 
   it('the registry loads both drivers lazily by name', async () => {
-    assert.equal(await BUILTIN_DRIVERS.sqlite?.(), createSqlite)
-    assert.equal(await BUILTIN_DRIVERS.postgres?.(), createPostgres)
-    assert.ok((await createSqlite({ driver: 'sqlite', path: ':memory:' })) instanceof SqliteDriver)
-    assert.ok((await createPostgres({ driver: 'postgres', connection: 'postgres://localhost/x' })) instanceof PostgresDriver)
+    const [createSqlite, createPostgres] = [await BUILTIN_DRIVERS.sqlite?.(), await BUILTIN_DRIVERS.postgres?.()]
+    assert.ok((await createSqlite?.({ driver: 'sqlite', path: ':memory:', lifetime: 5 }, {})) instanceof SqliteDriver)
+    assert.ok((await createPostgres?.({ driver: 'postgres', connection: 'postgres://localhost/x' }, {})) instanceof PostgresDriver)
   })
 
   it('without the client packages installed, using a driver names the package to install', async () => {
     const here = import.meta.dirname
     const { stdout } = await run(process.execPath, ['--import', 'tsx', '--import', join(here, 'hide-clients.mjs'), join(here, 'missing-client-probe.ts')])
     const outcomes = JSON.parse(stdout) as Record<string, { name: string; code: string; packageName: string; message: string }>
-    for (const [driver, pkgName, range] of [['sqlite', 'better-sqlite3', '^12.0.0'], ['postgres', 'pg', '^8.0.0']] as const) {
+    for (const [driver, pkgName, range] of [['sqlite', 'better-sqlite3', '^12.0.0'], ['postgres', 'pg', '^8.0.0'], ['redis', 'ioredis', '^5.0.0']] as const) {
       const outcome = outcomes[driver]
       assert.equal(outcome?.name, 'MissingClientError', driver)
       assert.equal(outcome?.code, 'E_SESSION_CONFIG')

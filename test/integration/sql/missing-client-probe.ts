@@ -5,6 +5,7 @@ const outcomes: Record<string, unknown> = {}
 for (const [driver, options] of [
   ['sqlite', { path: ':memory:' }],
   ['postgres', { connection: 'postgres://postgres@127.0.0.1:5432/test' }],
+  ['redis', { connection: 'redis://127.0.0.1:6379' }],
 ] as const) {
   const manager = new SessionManager({ driver, ...options })
   try {

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto'
 import { it } from 'node:test'
 import pg from 'pg'
 
-/** The server the brief promises: 127.0.0.1:5432, trust auth, database `test`. */
+/** The server the tests expect: 127.0.0.1:5432, trust auth, database `test`. */
 export const PG_URL = process.env.TESSERA_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
 
 /** A table name no other run uses. */

@@ -6,7 +6,7 @@ import { SessionCodec } from '../../../src/core/codec.js'
 import { SessionManager } from '../../../src/manager/manager.js'
 import { typedJsonSerializer } from '../../../src/core/serializer.js'
 import type { Change } from '../../../src/drivers/contract.js'
-import { migrationSql, POSTGRES_MIGRATION_SQL, PostgresDriver, type PgPool } from '../../../src/drivers/postgres.js'
+import { PostgresDriver, schemaSql, type PgPool } from '../../../src/drivers/postgres.js'
 import type { CorruptRowReport } from '../../../src/drivers/sql/rows.js'
 import { Keyring } from '../../../src/lib/crypto.js'
 import { SessionConfigError, SessionStoreError } from '../../../src/lib/errors.js'
@@ -89,15 +89,15 @@ if (unreachable) {
       }
     })
 
-    it('with createTable: false it uses the schema from migrationSql() and creates nothing itself', async () => {
+    it('with createTable: false it uses the schema from schemaSql() and creates nothing itself', async () => {
       const name = table()
       const driver = open({ table: name, createTable: false })
       await assert.rejects(driver.read(randomKey()), /does not exist/)
-      await adminQuery(migrationSql(name))
+      await adminQuery(schemaSql(name))
       const key = randomKey()
       await driver.write(key, makeRecord({ a: 1 }), 60_000)
       assert.equal(decode((await driver.read(key))?.data.a, 'a'), 1)
-      assert.match(POSTGRES_MIGRATION_SQL, /CREATE TABLE IF NOT EXISTS "tessera_sessions"/)
+      assert.match(schemaSql(), /CREATE TABLE IF NOT EXISTS "tessera_sessions"/)
     })
 
     it('accepts a schema-qualified table', async () => {

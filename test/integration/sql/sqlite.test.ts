@@ -9,7 +9,7 @@ import Database from 'better-sqlite3'
 import { SessionCodec } from '../../../src/core/codec.js'
 import { SessionManager } from '../../../src/manager/manager.js'
 import { typedJsonSerializer } from '../../../src/core/serializer.js'
-import { SqliteDriver, sqliteDriver, sqliteSchemaSql } from '../../../src/drivers/sqlite.js'
+import { schemaSql, SqliteDriver, sqliteDriver } from '../../../src/drivers/sqlite.js'
 import type { CorruptRowReport } from '../../../src/drivers/sql/rows.js'
 import { SessionConfigError, SessionStoreError } from '../../../src/lib/errors.js'
 import { storageKeyFor } from '../../../src/lib/ids.js'
@@ -60,7 +60,7 @@ describe('sqlite driver: setup', () => {
 
   it('the exported schema SQL creates a working table', async () => {
     const db = new Database(':memory:')
-    db.exec(sqliteSchemaSql('own_schema'))
+    db.exec(schemaSql('own_schema'))
     const driver = new SqliteDriver({ database: db, table: 'own_schema' })
     const key = randomKey()
     await driver.write(key, makeRecord({ a: 1 }), 60_000)

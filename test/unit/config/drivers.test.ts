@@ -61,15 +61,13 @@ describe('driver entries', () => {
     fails(() => resolveConfig({ driver: 42 } as never), /driver must be a driver name/)
   })
 
-  it('a named Redis connection (redisConnection, or connection naming an entry) becomes its settings', () => {
+  it('redisConnection becomes connection (the driver resolves a name against connections)', () => {
     const connections = { local: { host: '127.0.0.1', port: 6379 } }
     const seed = resolveConfig({ driver: 'redis', redisConnection: 'local', connections })
-    assert.deepEqual(seed.drivers.get('redis')?.config.connection, connections.local)
-    const canonical = resolveDriverEntry('drivers.r', { driver: 'redis', connection: 'local', connections }, 1)
-    assert.deepEqual(canonical.config.connection, connections.local)
+    assert.equal(seed.drivers.get('redis')?.config.connection, 'local')
+    assert.equal(seed.drivers.get('redis')?.config.redisConnection, undefined)
     assert.equal(resolveDriverEntry('drivers.r', { driver: 'redis', connection: 'redis://h:1/2' }, 1).config.connection, 'redis://h:1/2')
-    fails(() => resolveConfig({ driver: 'redis', redisConnection: 'main', connections }), /connection names "main", but "connections" only defines: local/)
-    fails(() => resolveDriverEntry('drivers.r', { driver: 'redis', connection: 'main' }, 1), /drivers\.r\.connection names "main", but no "connections" map is configured/)
+    fails(() => resolveConfig({ driver: 'redis', redisConnection: 'local', connection: 'redis://h' } as never), /give only connection/)
   })
 
   it('lists the options of the built-in drivers only', () => {

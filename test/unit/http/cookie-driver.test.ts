@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto'
 import { describe, it } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
 import fc from 'fast-check'
-import { CookieDriver, createDriver } from '../../../src/drivers/cookie.js'
+import { CookieDriver, cookieDriver } from '../../../src/drivers/cookie.js'
 import type { StoredRecord } from '../../../src/drivers/contract.js'
 import { Keyring } from '../../../src/lib/crypto.js'
 import { SessionConfigError, SessionCookieTooLargeError } from '../../../src/lib/errors.js'
@@ -19,8 +19,8 @@ function record(data: Record<string, string>, flash: string | null = null): Stor
   return { data: Object.assign(Object.create(null) as Record<string, string>, data), flash, meta: { createdAt: now, lastSeenAt: now, expiresAt: now + TTL, version: 1 } }
 }
 
-function driver(options: Partial<ConstructorParameters<typeof CookieDriver>[0]> = {}): CookieDriver {
-  return new CookieDriver({ keyring: new Keyring([KEY_A]), cookieName: 'sid', ...options })
+function driver(options: Partial<ConstructorParameters<typeof CookieDriver>[0]> = {}, cookieName = 'sid'): CookieDriver {
+  return new CookieDriver({ keyring: new Keyring([KEY_A]), ...options }, { cookieName })
 }
 
 /** Writes through one request, then reads back through a fresh request on the same jar. */
@@ -117,7 +117,7 @@ describe('sealed cookie driver', () => {
     await roundTrip(driver(), jar, 'k', record({ a: '1' }))
     const moved = new MemoryJar()
     moved.values.set('other.data', jar.get('sid.data') as string)
-    assert.equal(await driver({ cookieName: 'other' }).forRequest(moved).read('k'), null)
+    assert.equal(await driver({}, 'other').forRequest(moved).read('k'), null)
     assert.equal(await driver({ keyring: new Keyring([KEY_B]) }).forRequest(jar).read('k'), null)
     assert.ok(await driver({ keyring: new Keyring([KEY_B, KEY_A]) }).forRequest(jar).read('k'), 'a rotated key still opens it')
   })
@@ -159,7 +159,9 @@ describe('sealed cookie driver', () => {
   })
 
   it('needs keys and a request; validates its options', async () => {
-    assert.throws(() => createDriver({ driver: 'cookie' }), SessionConfigError)
+    assert.throws(() => cookieDriver(), SessionConfigError)
+    assert.throws(() => cookieDriver({ keyring: new Keyring([KEY_A]), cookieName: 'sid' } as never), /unknown option "cookieName"/)
+    assert.throws(() => driver({ maxChunk: 2 } as never), /Did you mean "maxChunks"/)
     assert.throws(() => driver({ maxChunks: 0 }), /maxChunks/)
     assert.throws(() => driver({ chunkSize: 5000 }), /chunkSize/)
     assert.throws(() => driver({ name: 'bad name' }), /cookie token/)
