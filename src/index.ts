@@ -76,11 +76,11 @@ export type { IssuedRememberToken, RememberMeHost, RememberMeResult } from './se
 export { bindSession, clientIp, enforceBinding, normalizeIp, subnetOf, BINDING_SESSION_KEY } from './security/binding.js'
 export type { BindingResult, ClientFacts } from './security/binding.js'
 export { limitSessionCreation } from './security/rate-limit.js'
-export { clientFactsOf, securityHooks } from './security/hooks.js'
-export type { SecurityHost } from './security/hooks.js'
+export { clientFactsOf, securityHooks } from './http/security-hooks.js'
+export type { SecurityHost } from './http/security-hooks.js'
 export { CSRF_SESSION_KEY } from './core/session.js'
 export type { SessionGuards } from './core/session.js'
-export type { CreateSessionOptions, ListedSession, RevokeAllOptions, UserSession, UserSessions } from './core/users.js'
+export type { CreateSessionOptions, ListedSession, RevokeAllOptions, UserSession, UserSessions } from './users/users.js'
 export type {
   BindingConfig,
   RateLimitConfig,

@@ -3,7 +3,7 @@ import { SessionManager as CoreSessionManager } from './core/manager.js'
 import type { Session, SessionData } from './core/session.js'
 import { session as connectSession, type ConnectMiddleware } from './http/connect.js'
 import { loadReadonlySession, type SessionMiddlewareOptions } from './http/lifecycle.js'
-import { clientFactsOf } from './security/hooks.js'
+import { clientFactsOf } from './http/security-hooks.js'
 
 /**
  * The manager exported from `tessera`: the core {@link CoreSessionManager} plus the HTTP entry

@@ -9,7 +9,7 @@ import { SessionEventEmitter, SessionEvents, type SessionEventMap, type SessionE
 import { MetricsCollector, type MetricsOptions, type SessionMetrics } from './metrics.js'
 import { Session, type SessionContext, type SessionData, type SessionInit } from './session.js'
 import { GuardedStore } from './store.js'
-import { UserSessions, type CreateSessionOptions, type ListedSession, type RevokeAllOptions, type UserSession } from './users.js'
+import { UserSessions, type CreateSessionOptions, type ListedSession, type RevokeAllOptions, type UserSession } from '../users/users.js'
 
 /** A Session subclass a manager can build instead of `Session`. */
 export type SessionClass<Data extends SessionData> = new (init: SessionInit) => Session<Data>

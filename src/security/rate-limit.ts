@@ -1,6 +1,6 @@
 import type { ResolvedConfig } from '../core/config.js'
 import type { Session } from '../core/session.js'
-import type { UserSessions } from '../core/users.js'
+import type { UserSessions } from '../users/users.js'
 import { clientIp, type ClientFacts } from './binding.js'
 
 /** What the creation limit needs from a manager. */

@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
 import { SessionEvents } from '../../../src/core/events.js'
 import { SessionManager, type SessionManagerOptions } from '../../../src/core/manager.js'
-import { stateKey } from '../../../src/core/state.js'
+import { stateKey } from '../../../src/security/state.js'
 import { sha256 } from '../../../src/lib/crypto.js'
 import { rememberMe } from '../../../src/security/remember-me.js'
 

@@ -1,9 +1,9 @@
 import type { ResolvedConfig } from '../core/config.js'
 import type { SessionEventEmitter } from '../core/events.js'
 import type { Session } from '../core/session.js'
-import type { UserSessions } from '../core/users.js'
-import { bindSession, enforceBinding, type BindingResult, type ClientFacts } from './binding.js'
-import { limitSessionCreation } from './rate-limit.js'
+import type { UserSessions } from '../users/users.js'
+import { bindSession, enforceBinding, type BindingResult, type ClientFacts } from '../security/binding.js'
+import { limitSessionCreation } from '../security/rate-limit.js'
 
 /** What the request hooks need from a manager (a `SessionManager` has it all). */
 export interface SecurityHost {

@@ -2,12 +2,12 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import type { DeviceInfo, RecordMeta, SessionSummary } from '../drivers/contract.js'
 import { RateLimitError, SessionConfigError, SessionError, SessionLimitError } from '../lib/errors.js'
 import { isWellFormedSessionId, storageKeyFor } from '../lib/ids.js'
-import type { ResolvedConfig } from './config.js'
-import { SessionEvents, type SessionEventEmitter } from './events.js'
-import { TokenBucket } from './limiter.js'
-import type { Session, SessionContext, SessionData, SessionGuards } from './session.js'
-import { numberField, readState, stateKey, writeState } from './state.js'
-import type { GuardedStore } from './store.js'
+import type { ResolvedConfig } from '../core/config.js'
+import { SessionEvents, type SessionEventEmitter } from '../core/events.js'
+import { TokenBucket } from '../security/limiter.js'
+import type { Session, SessionContext, SessionData, SessionGuards } from '../core/session.js'
+import { numberField, readState, stateKey, writeState } from '../security/state.js'
+import type { GuardedStore } from '../core/store.js'
 
 /** A session as the per-user API returns it (seed 004's shape). */
 export interface UserSession<Data extends SessionData = SessionData> {
