@@ -4,7 +4,8 @@ import { clientFactsOf } from './security-hooks.js'
 import { SessionLifecycle, type AnyManager, type SessionMiddlewareOptions } from './lifecycle.js'
 import { commitBeforeHeaders } from './response.js'
 
-export { csrf, verifyCsrf } from '../security/csrf.js'
+export { csrf } from './csrf.js'
+export { verifyCsrf } from '../security/csrf.js'
 export type { CsrfOptions } from '../security/csrf.js'
 
 /**
