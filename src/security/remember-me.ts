@@ -43,11 +43,12 @@ const TOKEN = /^([A-Za-z0-9_-]{22})\.([A-Za-z0-9_-]{43})$/
 const INVALID = Object.freeze({ status: 'invalid' as const })
 
 /**
- * Long-lived "remember me" tokens (seed 003), split selector + validator: the selector finds the
+ * Long-lived "remember me" tokens, split selector + validator: the selector finds the
  * record, only a SHA-256 of the validator is stored, so a store dump cannot be replayed. Each
  * token works once and is replaced on use; presenting a replaced token again means two parties
  * hold it, so all of the user's tokens and sessions are revoked and
- * `SessionEvents.REMEMBER_ME_THEFT` is emitted.
+ * `SessionEvents.REMEMBER_ME_THEFT` is emitted. Connect-style apps sign people in from the cookie
+ * with `rememberMeMiddleware(remember)` (`tessera/express`, `tessera/node`); others call {@link restore}.
  */
 export class RememberMe {
   readonly #host: RememberMeHost

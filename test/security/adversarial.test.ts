@@ -225,7 +225,7 @@ describe('sealed cookie replay after expiry', () => {
       await phone.post('/login', { user: 'zoe' })
       assert.equal((await phone.json<{ user: string }>('/whoami')).user, 'zoe')
       await sleep(5) // the revocation must come strictly after the session's creation time
-      await app.manager.revokeAll('zoe')
+      await app.manager.users.revokeAll('zoe')
       assert.equal((await phone.json<{ user: string | null }>('/whoami')).user, null)
       const again = new Client(app.url)
       await again.post('/login', { user: 'zoe' })

@@ -98,7 +98,7 @@ export async function startApp(config: SessionManagerOptions, cleanup: () => voi
     res.json({ ok: true })
   }))
   app.post('/api/sessions', handle(async (req, res) => {
-    const created = await manager.createSession((req.body as { user: string }).user, {}, { device: { ip: req.ip ?? 'unknown' } })
+    const created = await manager.users.create((req.body as { user: string }).user, {}, { device: { ip: req.ip ?? 'unknown' } })
     res.json({ key: created.key })
   }))
   const server: Server = await new Promise((resolve) => {
