@@ -68,7 +68,7 @@ export {
   SessionStoreError,
   SessionTypeError,
 } from './lib/errors.js'
-// Security (src/security): CSRF, remember-me, binding, creation rate limit; per-user sessions (src/core/users).
+// Security (src/security): CSRF, remember-me, binding, creation rate limit; per-user sessions (src/users).
 export { verifyCsrf, resolveCsrfOptions, issueDoubleSubmitToken, isSignedDoubleSubmitToken } from './security/csrf.js'
 export { csrf } from './http/csrf.js'
 export type { CsrfOptions, CsrfRequest, CsrfSession, ResolvedCsrfOptions } from './security/csrf.js'
