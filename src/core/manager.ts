@@ -3,16 +3,16 @@ import { BUILTIN_DRIVERS, isBuiltinDriver, type DriverConfig, type DriverFactory
 import type { Keyring } from '../lib/crypto.js'
 import { SessionConfigError, SessionError } from '../lib/errors.js'
 import { storageKeyFor } from '../lib/ids.js'
+import { SecurityState } from '../security/security-state.js'
+import { sessionGuards } from '../users/guards.js'
+import type { ListedSession } from '../users/listing.js'
+import { UserSessions, type CreateSessionOptions, type RevokeAllOptions, type UserSession } from '../users/users.js'
 import { SessionCodec } from './codec.js'
 import { isDriverInstance, resolveConfig, type ResolvedConfig, type ResolvedCookie, type SessionConfig } from './config.js'
 import { SessionEventEmitter, SessionEvents, type SessionEventMap, type SessionEventName } from './events.js'
 import { MetricsCollector, type MetricsOptions, type SessionMetrics } from './metrics.js'
 import { Session, type SessionContext, type SessionData, type SessionInit } from './session.js'
 import { GuardedStore } from './store.js'
-import { SecurityState } from '../security/security-state.js'
-import { sessionGuards } from '../users/guards.js'
-import type { ListedSession } from '../users/listing.js'
-import { UserSessions, type CreateSessionOptions, type RevokeAllOptions, type UserSession } from '../users/users.js'
 
 /** A Session subclass a manager can build instead of `Session`. */
 export type SessionClass<Data extends SessionData> = new (init: SessionInit) => Session<Data>
