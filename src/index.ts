@@ -2,10 +2,10 @@
  * Tessera: session management for Node.js web applications.
  * Core entry point; framework adapters live at `tessera/express`, `tessera/fastify`, …
  */
-export { createSession } from './core/manager.js'
+export { createSession } from './manager/manager.js'
 // The manager with HTTP entry points (middleware(), readonlySession()); core stays HTTP-free.
 export { SessionManager } from './session-manager.js'
-export type { OpenOptions, SessionClass, SessionManagerOptions } from './core/manager.js'
+export type { OpenOptions, SessionClass, SessionManagerOptions } from './manager/manager.js'
 export { Session, Session as SessionStore } from './core/session.js'
 export type { ArrayKeys, NumericKeys, SessionContext, SessionData, SessionInit } from './core/session.js'
 export { defineConfig, resolveConfig, MAX_COOKIE_AGE_MS } from './core/config.js'

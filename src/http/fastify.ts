@@ -5,7 +5,7 @@ import { clientFactsOf } from './security-hooks.js'
 import { csrfRequest, singleHeader } from './csrf.js'
 import { SessionLifecycle, type AnyManager, type RequestSession, type SessionMiddlewareOptions } from './lifecycle.js'
 
-export { loadReadonlySession } from './lifecycle.js'
+export { readonlySession } from './lifecycle.js'
 export type { SessionMiddlewareOptions } from './lifecycle.js'
 export { verifyCsrf } from '../security/csrf.js'
 export type { CsrfOptions } from '../security/csrf.js'
@@ -33,7 +33,7 @@ export interface FastifyLike {
 }
 
 /** The request's session (undefined when sessions are disabled). */
-export function getSession<Data extends SessionData = SessionData>(request: object): Session<Data> | undefined {
+export function sessionOf<Data extends SessionData = SessionData>(request: object): Session<Data> | undefined {
   return ((request as RequestLike).session ?? undefined) as Session<Data> | undefined
 }
 

@@ -6,7 +6,7 @@ import { resolveCsrfOptions, verifyCsrf, type CsrfOptions } from '../security/cs
 import { csrfRequest } from './csrf.js'
 import { errorHeaders, SessionLifecycle, statusOf, statusText, type AnyManager, type SessionMiddlewareOptions } from './lifecycle.js'
 
-export { loadReadonlySession } from './lifecycle.js'
+export { readonlySession } from './lifecycle.js'
 export type { SessionMiddlewareOptions } from './lifecycle.js'
 export { verifyCsrf } from '../security/csrf.js'
 export type { CsrfOptions } from '../security/csrf.js'
@@ -43,7 +43,7 @@ export function withSession<Data extends SessionData = SessionData>(
   const clientFacts = clientFactsReader(lifecycle, options.clientFacts)
   return async function tesseraFetch(request, env) {
     if (!lifecycle.enabled) {
-      const session = manager.session({ driver: options.driver })
+      const session = manager.prepare({ driver: options.driver })
       await session.start()
       return handler(request, session)
     }

@@ -4,7 +4,7 @@ import { csrfRequest } from './csrf.js'
 import { clientFactsReader, errorResponse, type FetchSessionOptions } from './fetch.js'
 import { SessionLifecycle, type AnyManager } from './lifecycle.js'
 
-export { loadReadonlySession } from './lifecycle.js'
+export { readonlySession } from './lifecycle.js'
 export type { SessionMiddlewareOptions } from './lifecycle.js'
 export type { FetchSessionOptions as HonoSessionOptions } from './fetch.js'
 export { verifyCsrf } from '../security/csrf.js'

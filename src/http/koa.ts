@@ -5,7 +5,7 @@ import { clientFactsOf } from './security-hooks.js'
 import { csrfRequest } from './csrf.js'
 import { SessionLifecycle, type AnyManager, type SessionMiddlewareOptions } from './lifecycle.js'
 
-export { loadReadonlySession } from './lifecycle.js'
+export { readonlySession } from './lifecycle.js'
 export type { SessionMiddlewareOptions } from './lifecycle.js'
 export { verifyCsrf } from '../security/csrf.js'
 export type { CsrfOptions } from '../security/csrf.js'

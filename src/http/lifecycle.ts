@@ -1,5 +1,5 @@
 import { SessionEvents } from '../core/events.js'
-import type { SessionManager } from '../core/manager.js'
+import type { SessionManager } from '../manager/manager.js'
 import type { Session, SessionData } from '../core/session.js'
 import { supports } from '../drivers/contract.js'
 import type { Unlock } from '../drivers/contract.js'
@@ -7,7 +7,7 @@ import { parseDuration, type Duration } from '../lib/durations.js'
 import { RateLimitError, SessionConfigError, SessionError, SessionStoreError } from '../lib/errors.js'
 import { storageKeyFor } from '../lib/ids.js'
 import type { ClientFacts } from '../security/binding.js'
-import { securityHooks, type SecurityHost } from './security-hooks.js'
+import { clientFactsOf, securityHooks, type SecurityHost } from './security-hooks.js'
 import type { GuardedStore } from '../core/store.js'
 import { cookieAttributes, RequestCookies, signId, verifyId } from './cookies.js'
 
@@ -137,7 +137,7 @@ export class SessionLifecycle<Data extends SessionData = SessionData> {
     const presented = jar.get(name)
     const verified = verifyId(manager.keyring, presented)
     const readonly = options.readonly ?? this.#readonly
-    const session = manager.session({
+    const session = manager.prepare({
       id: verified?.id ?? null,
       driver: this.#driver,
       readonly,
@@ -156,14 +156,14 @@ export class SessionLifecycle<Data extends SessionData = SessionData> {
       if (!(error instanceof SessionStoreError)) throw error
       manager.events.emit(SessionEvents.STORE_ERROR, error)
       if (manager.config.onStoreError === 'fail') throw error
-      const anonymous = manager.session({ driver: this.#driver, readonly })
+      const anonymous = manager.prepare({ driver: this.#driver, readonly })
       await anonymous.start() // no id: no store call
       return new RequestSession(anonymous, jar, facts, ANONYMOUS, NO_CLIENT, '')
     }
     const client = options.client ?? NO_CLIENT
     if (this.#binding && (await securityHooks.afterStart(manager, session, client)) === 'rejected' && readonly) {
       // A read-only session cannot be invalidated: serve an empty one instead of the other client's.
-      const empty = manager.session({ driver: this.#driver, readonly })
+      const empty = manager.prepare({ driver: this.#driver, readonly })
       await empty.start() // no id: no store call
       return new RequestSession(empty, jar, facts, 0, client, '')
     }
@@ -315,18 +315,28 @@ export class RequestSession<Data extends SessionData = SessionData> {
   }
 }
 
+/** A Node request (`IncomingMessage`) or anything with its headers and socket. */
+export interface ReadonlyRequest {
+  headers: Record<string, string | string[] | undefined>
+  socket?: { remoteAddress?: string | undefined } | undefined
+}
+
 /**
- * Loads a read-only session from a Cookie header, for WebSocket upgrades and other places where
- * nothing may be written: it is never committed and sets no cookie. With `binding` configured,
- * pass `client` (`clientFactsOf(req)`), or a bound session is refused as another client's.
+ * A read-only session for a request that must not write, such as a WebSocket upgrade: it is
+ * never committed and sets no cookie. Pass the request (its client facts are checked when
+ * `binding` is configured) or only its Cookie header (then pass `client` yourself when binding
+ * is on, or a bound session is refused as another client's).
  */
-export async function loadReadonlySession<Data extends SessionData>(
+export async function readonlySession<Data extends SessionData>(
   manager: AnyManager<Data>,
-  cookieHeader: string | undefined,
+  request: ReadonlyRequest | string | undefined,
   options: { driver?: string; client?: ClientFacts } = {},
 ): Promise<Session<Data>> {
+  const fromRequest = typeof request === 'object'
+  const cookieHeader = fromRequest ? [request.headers.cookie].flat().join('; ') || undefined : request
+  const client = options.client ?? (fromRequest ? clientFactsOf(request) : undefined)
   const lifecycle = new SessionLifecycle(manager, { driver: options.driver, readonly: true })
-  return (await lifecycle.begin(cookieHeader, { client: options.client })).session
+  return (await lifecycle.begin(cookieHeader, { client })).session
 }
 
 /** The HTTP status for an error that escaped the session layer (503 for store faults). */

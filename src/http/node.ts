@@ -4,7 +4,7 @@ import { clientFactsOf } from './security-hooks.js'
 import { errorHeaders, SessionLifecycle, statusOf, statusText, type AnyManager, type SessionMiddlewareOptions } from './lifecycle.js'
 import { commitBeforeHeaders } from './response.js'
 
-export { loadReadonlySession } from './lifecycle.js'
+export { readonlySession } from './lifecycle.js'
 // node:http has no middleware chain: call csrf() as `csrf()(req, res, (error) => …)` or use verifyCsrf.
 export { csrf } from './csrf.js'
 export { verifyCsrf, resolveCsrfOptions } from '../security/csrf.js'

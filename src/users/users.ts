@@ -46,7 +46,7 @@ export interface RevokeAllOptions extends UserSessionOptions {
 export interface UserSessionHost<Data extends SessionData> {
   readonly events: SessionEventEmitter
   readonly security: Pick<SecurityState, 'limitCreation' | 'markRevoked'>
-  session(options: { id?: string | null; driver?: string }): Session<Data>
+  prepare(options: { id?: string | null; driver?: string }): Session<Data>
   context(name?: string): Promise<SessionContext>
 }
 
@@ -71,7 +71,7 @@ export class UserSessions<Data extends SessionData = SessionData> {
     assertUserId(userId)
     await this.#host.security.limitCreation('user', userId)
     if (options.device?.ip) await this.#host.security.limitCreation('ip', options.device.ip)
-    const session = this.#host.session({ driver: options.driver })
+    const session = this.#host.prepare({ driver: options.driver })
     await session.start()
     session.put(data)
     session.setUser(userId, options.device)
@@ -150,7 +150,7 @@ export class UserSessions<Data extends SessionData = SessionData> {
 
   async #load(id: string, driver?: string): Promise<Session<Data> | null> {
     if (!isWellFormedSessionId(id)) return null
-    const session = this.#host.session({ id, driver })
+    const session = this.#host.prepare({ id, driver })
     await session.start()
     return session.fresh ? null : session
   }

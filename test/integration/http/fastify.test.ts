@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, it, after } from 'node:test'
 import Fastify, { type FastifyRequest } from 'fastify'
-import { csrf, session, type SessionRequest } from '../../../src/http/fastify.js'
+import { csrf, session, sessionOf, type SessionRequest } from '../../../src/http/fastify.js'
 import { MemoryDriver } from '../../../src/drivers/memory.js'
 import type { SessionManager } from '../../../src/index.js'
 import { Browser, COOKIE, makeManager, routes, runAdapterSuite, type RunningServer, type ServeFeatures } from './support.js'
@@ -41,7 +41,7 @@ describe('fastify: plugin scope', () => {
         ;(request as FastifyRequest & SessionRequest).session.put('child', true)
         return { ok: true }
       })
-      child.get('/child', async (request) => ({ child: (request as FastifyRequest & SessionRequest).session.get('child') ?? null }))
+      child.get('/child', async (request) => ({ child: sessionOf(request)?.get('child') ?? null }))
     })
     const url = await app.listen({ port: 0, host: '127.0.0.1' })
     servers.push({ url, close: () => app.close() })

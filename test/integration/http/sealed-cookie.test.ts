@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import express, { type Request } from 'express'
 import type { SessionRequest } from '../../../src/http/express.js'
 import { SessionManager } from '../../../src/index.js'
-import type { SessionManagerOptions } from '../../../src/core/manager.js'
+import type { SessionManagerOptions } from '../../../src/manager/manager.js'
 import { Browser, COOKIE, KEY_A, listen, routes, type RunningServer } from './support.js'
 
 const DATA = `${COOKIE}.data`

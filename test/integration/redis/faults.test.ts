@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { after, before, describe, it } from 'node:test'
-import { SessionManager } from '../../../src/core/manager.js'
+import { SessionManager } from '../../../src/manager/manager.js'
 import { SessionStoreError } from '../../../src/lib/errors.js'
 import { storageKeyFor } from '../../../src/lib/ids.js'
 import { makeRecord, randomKey } from '../../../src/testing/conformance.js'

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { after, before, describe, it } from 'node:test'
 import { Redis } from 'ioredis'
-import { SessionManager } from '../../../src/core/manager.js'
+import { SessionManager } from '../../../src/manager/manager.js'
 import { RedisServer, redisMissing } from '../../helpers/redis-server.js'
 
 // A primary, a replica and one Sentinel on loopback ports; the driver finds the primary through

@@ -1,5 +1,5 @@
 // Run with hide-clients.mjs preloaded: reports what a user without the client packages sees.
-import { SessionManager } from '../../../src/core/manager.js'
+import { SessionManager } from '../../../src/manager/manager.js'
 
 const outcomes: Record<string, unknown> = {}
 for (const [driver, options] of [

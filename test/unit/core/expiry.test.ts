@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import fc from 'fast-check'
 import { MAX_COOKIE_AGE_MS, resolveConfig } from '../../../src/core/config.js'
-import { SessionManager } from '../../../src/core/manager.js'
+import { SessionManager } from '../../../src/manager/manager.js'
 import { SessionConfigError } from '../../../src/lib/errors.js'
 
 describe('expiry arithmetic (properties)', () => {

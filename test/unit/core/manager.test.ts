@@ -6,7 +6,7 @@ import { decode, encode } from '@msgpack/msgpack'
 import { z } from 'zod'
 import { defineConfig } from '../../../src/core/config.js'
 import { SessionEvents } from '../../../src/core/events.js'
-import { SessionManager } from '../../../src/core/manager.js'
+import { SessionManager } from '../../../src/manager/manager.js'
 import { Session } from '../../../src/core/session.js'
 import type { SessionDriver, StoredRecord } from '../../../src/drivers/contract.js'
 import { MemoryDriver } from '../../../src/drivers/memory.js'
@@ -350,6 +350,6 @@ describe('gc and store faults', () => {
   it('close() stops the manager', async () => {
     const manager = new SessionManager()
     await manager.close()
-    assert.throws(() => manager.session(), /has been closed/)
+    assert.throws(() => manager.prepare(), /has been closed/)
   })
 })

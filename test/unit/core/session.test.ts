@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { createSession, SessionManager } from '../../../src/core/manager.js'
+import { createSession, SessionManager } from '../../../src/manager/manager.js'
 import { Session } from '../../../src/core/session.js'
 import {
   SessionNotStartedError,
@@ -227,7 +227,7 @@ describe('flash messages', () => {
 describe('lifecycle', () => {
   it('start() adopts a live id, otherwise creates a fresh one; fresh and initiated report it', async () => {
     const { manager } = setup()
-    const session = manager.session({ id: 'not-a-real-id' })
+    const session = manager.prepare({ id: 'not-a-real-id' })
     assert.equal(session.initiated, false)
     await session.start()
     assert.equal(session.initiated, true)
@@ -296,7 +296,7 @@ describe('lifecycle', () => {
     const writer = await manager.open()
     writer.put('a', 1)
     await writer.save()
-    const session = manager.session({ id: writer.getId() })
+    const session = manager.prepare({ id: writer.getId() })
     await session.initiate(true)
     assert.equal(session.readonly, true)
     assert.equal(session.get('a'), 1)

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import { describe, it } from 'node:test'
-import { SessionManager } from '../../../src/core/manager.js'
+import { SessionManager } from '../../../src/manager/manager.js'
 import { csrf } from '../../../src/http/csrf.js'
 import { Keyring } from '../../../src/lib/crypto.js'
 import { CsrfError } from '../../../src/lib/errors.js'

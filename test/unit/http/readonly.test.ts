@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { SessionManager } from '../../../src/index.js'
-import { loadReadonlySession, SessionLifecycle } from '../../../src/http/lifecycle.js'
+import { readonlySession, SessionLifecycle } from '../../../src/http/lifecycle.js'
 import { SessionReadonlyError } from '../../../src/lib/errors.js'
 import { CountingDriver } from '../../integration/http/support.js'
 
@@ -21,7 +21,7 @@ describe('read-only sessions (WebSocket upgrades)', () => {
     const manager = new SessionManager({ drivers: { main: driver }, keys: [KEY], touchAfter: 0 })
     const cookie = await loggedIn(manager)
     const before = { ...driver.calls }
-    const session = await manager.readonlySession(cookie)
+    const session = await readonlySession(manager, cookie)
     assert.equal(session.readonly, true)
     assert.equal(session.get('user'), 'ada')
     assert.throws(() => session.put('user', 'eve'), SessionReadonlyError)
@@ -34,8 +34,8 @@ describe('read-only sessions (WebSocket upgrades)', () => {
     const manager = new SessionManager({ keys: [KEY] })
     const cookie = await loggedIn(manager)
     const request = { headers: { cookie } } as unknown as import('node:http').IncomingMessage
-    assert.equal((await manager.readonlySession(request)).get('user'), 'ada')
-    assert.equal((await loadReadonlySession(manager, 'tessera_session=forged')).get('user'), undefined)
+    assert.equal((await readonlySession(manager, request)).get('user'), 'ada')
+    assert.equal((await readonlySession(manager, 'tessera_session=forged')).get('user'), undefined)
   })
 
   it('a read-only lifecycle commits nothing', async () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { SessionManager } from '../../../src/core/manager.js'
+import { SessionManager } from '../../../src/manager/manager.js'
 import { rememberMeMiddleware } from '../../../src/http/remember-me.js'
 import { rememberMe } from '../../../src/security/remember-me.js'
 

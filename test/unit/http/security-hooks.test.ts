@@ -3,7 +3,7 @@ import type { IncomingMessage } from 'node:http'
 import { describe, it } from 'node:test'
 import { SessionManager, type SessionManagerOptions } from '../../../src/index.js'
 import { withSession } from '../../../src/http/fetch.js'
-import { loadReadonlySession, SessionLifecycle } from '../../../src/http/lifecycle.js'
+import { readonlySession, SessionLifecycle } from '../../../src/http/lifecycle.js'
 import { SessionConfigError } from '../../../src/lib/errors.js'
 import { BINDING_SESSION_KEY, type ClientFacts } from '../../../src/security/binding.js'
 
@@ -41,19 +41,19 @@ describe('lifecycle security hooks', () => {
   it("a read-only request from another client gets an empty session and destroys nothing", async () => {
     const m = manager({ binding: { userAgent: true } })
     const cookie = await loggedIn(m, ALICE)
-    const stranger = await loadReadonlySession(m, cookie, { client: MALLORY })
+    const stranger = await readonlySession(m, cookie, { client: MALLORY })
     assert.equal(stranger.readonly, true)
     assert.equal(stranger.get('user'), undefined)
-    assert.equal((await loadReadonlySession(m, cookie, { client: ALICE })).get('user'), 'ada', 'read-only cannot invalidate: the owner keeps the session')
+    assert.equal((await readonlySession(m, cookie, { client: ALICE })).get('user'), 'ada', 'read-only cannot invalidate: the owner keeps the session')
   })
 
-  it('manager.readonlySession(req) checks binding with the request’s own client facts', async () => {
+  it('readonlySession(manager, req) checks binding with the request’s own client facts', async () => {
     const m = manager({ binding: { ip: true, userAgent: true } })
     const cookie = await loggedIn(m, ALICE)
     const request = (facts: ClientFacts) =>
       ({ headers: { cookie, 'user-agent': facts.userAgent }, socket: { remoteAddress: facts.remoteAddress } }) as unknown as IncomingMessage
-    assert.equal((await m.readonlySession(request(ALICE))).get('user'), 'ada')
-    assert.equal((await m.readonlySession(request(MALLORY))).get('user'), undefined)
+    assert.equal((await readonlySession(m, request(ALICE))).get('user'), 'ada')
+    assert.equal((await readonlySession(m, request(MALLORY))).get('user'), undefined)
   })
 
   it('without binding or rateLimit, client facts change nothing (no fingerprint stored)', async () => {

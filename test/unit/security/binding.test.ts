@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import fc from 'fast-check'
 import { SessionEvents } from '../../../src/core/events.js'
-import { SessionManager } from '../../../src/core/manager.js'
+import { SessionManager } from '../../../src/manager/manager.js'
 import { BINDING_SESSION_KEY, bindSession, clientIp, enforceBinding, normalizeIp, subnetOf, type ClientFacts } from '../../../src/security/binding.js'
 
 describe('client IP and subnets', () => {

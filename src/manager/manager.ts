@@ -3,16 +3,16 @@ import { BUILTIN_DRIVERS, isBuiltinDriver, type DriverConfig, type DriverFactory
 import type { Keyring } from '../lib/crypto.js'
 import { SessionConfigError, SessionError } from '../lib/errors.js'
 import { storageKeyFor } from '../lib/ids.js'
+import { SessionCodec } from '../core/codec.js'
+import { isDriverInstance, resolveConfig, type ResolvedConfig, type ResolvedCookie, type SessionConfig } from '../core/config.js'
+import { SessionEventEmitter, SessionEvents, type SessionEventMap, type SessionEventName } from '../core/events.js'
+import { MetricsCollector, type MetricsOptions, type SessionMetrics } from '../core/metrics.js'
+import { Session, type SessionContext, type SessionData, type SessionInit } from '../core/session.js'
+import { GuardedStore } from '../core/store.js'
 import { SecurityState } from '../security/security-state.js'
 import { sessionGuards } from '../users/guards.js'
 import type { ListedSession } from '../users/listing.js'
 import { UserSessions, type CreateSessionOptions, type RevokeAllOptions, type UserSession } from '../users/users.js'
-import { SessionCodec } from './codec.js'
-import { isDriverInstance, resolveConfig, type ResolvedConfig, type ResolvedCookie, type SessionConfig } from './config.js'
-import { SessionEventEmitter, SessionEvents, type SessionEventMap, type SessionEventName } from './events.js'
-import { MetricsCollector, type MetricsOptions, type SessionMetrics } from './metrics.js'
-import { Session, type SessionContext, type SessionData, type SessionInit } from './session.js'
-import { GuardedStore } from './store.js'
 
 /** A Session subclass a manager can build instead of `Session`. */
 export type SessionClass<Data extends SessionData> = new (init: SessionInit) => Session<Data>
@@ -125,8 +125,12 @@ export class SessionManager<Data extends SessionData = SessionData, Names extend
     return this.open({ driver: name })
   }
 
-  /** A session that is not started yet; `await session.start()` loads or creates it. */
-  session(options: OpenOptions = {}): Session<Data> {
+  /**
+   * A session that is not started yet: `await session.start()` loads the live session with
+   * `options.id` or creates a new one. The HTTP adapters use it to load lazily; most code wants
+   * {@link open}.
+   */
+  prepare(options: OpenOptions = {}): Session<Data> {
     this.#assertOpen()
     const context = options.jar ? this.#requestContext(options.driver, options.jar) : this.context(options.driver)
     const session = new this.#sessionClass({ context, id: options.id ?? null, readonly: options.readonly ?? false })
@@ -136,7 +140,7 @@ export class SessionManager<Data extends SessionData = SessionData, Names extend
 
   /** Opens and starts a session: the live session with `id`, or a new one. */
   async open(options: OpenOptions = {}): Promise<Session<Data>> {
-    const session = this.session(options)
+    const session = this.prepare(options)
     await session.start()
     return session
   }
@@ -322,5 +326,5 @@ export class SessionManager<Data extends SessionData = SessionData, Names extend
  * sessions, use one {@link SessionManager} and `manager.open()`.
  */
 export function createSession<Data extends SessionData = SessionData>(config: SessionManagerOptions<Data> = {}): Session<Data> {
-  return new SessionManager<Data>(config).session()
+  return new SessionManager<Data>(config).prepare()
 }
