@@ -162,7 +162,7 @@ for (const [driver, make] of Object.entries(DRIVERS)) {
       }
     }
 
-    it('rate limit: createSession over the per-user budget gets 429 with Retry-After', { skip: driver === 'cookie' && 'createSession needs a server-side store' }, async () => {
+    it('rate limit: users.create over the per-user budget gets 429 with Retry-After', { skip: driver === 'cookie' && 'users.create needs a server-side store' }, async () => {
       await limited(async (own) => {
         const statuses: number[] = []
         let retryAfter: string | null = null
