@@ -68,19 +68,21 @@ export {
   SessionStoreError,
   SessionTypeError,
 } from './lib/errors.js'
-// Security (src/security): CSRF, remember-me, binding, creation rate limit; per-user sessions (src/core/users).
-export { csrf, verifyCsrf, resolveCsrfOptions, issueDoubleSubmitToken, isSignedDoubleSubmitToken } from './security/csrf.js'
+// Security (src/security): CSRF, remember-me, binding, creation rate limit; per-user sessions (src/users).
+export { verifyCsrf, resolveCsrfOptions, issueDoubleSubmitToken, isSignedDoubleSubmitToken } from './security/csrf.js'
+export { csrf } from './http/csrf.js'
 export type { CsrfOptions, CsrfRequest, CsrfSession, ResolvedCsrfOptions } from './security/csrf.js'
 export { RememberMe, rememberMe } from './security/remember-me.js'
 export type { IssuedRememberToken, RememberMeHost, RememberMeResult } from './security/remember-me.js'
 export { bindSession, clientIp, enforceBinding, normalizeIp, subnetOf, BINDING_SESSION_KEY } from './security/binding.js'
 export type { BindingResult, ClientFacts } from './security/binding.js'
 export { limitSessionCreation } from './security/rate-limit.js'
-export { clientFactsOf, securityHooks } from './security/hooks.js'
-export type { SecurityHost } from './security/hooks.js'
+export { clientFactsOf, securityHooks } from './http/security-hooks.js'
+export type { SecurityHost } from './http/security-hooks.js'
 export { CSRF_SESSION_KEY } from './core/session.js'
 export type { SessionGuards } from './core/session.js'
-export type { CreateSessionOptions, ListedSession, RevokeAllOptions, UserSession, UserSessions } from './core/users.js'
+export type { CreateSessionOptions, RevokeAllOptions, UserSession, UserSessions } from './users/users.js'
+export type { ListedSession } from './users/listing.js'
 export type {
   BindingConfig,
   RateLimitConfig,

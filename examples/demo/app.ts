@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
 import express, { type NextFunction, type Request, type Response } from 'express'
 import { csrf, normalizeIp, rememberMe, SessionError, SessionManager, type Session } from 'tessera'
-import type { SessionRequest } from 'tessera/express'
+import { rememberMeMiddleware, type SessionRequest } from 'tessera/express'
 import { adminRouter } from './admin.js'
 import { DEMO_ONLY_KEY, managerOptions, type DemoEnv } from './config.js'
 import { deviceName } from './devices.js'
@@ -59,7 +59,7 @@ export function createDemoApp(options: DemoOptions = {}) {
 
   app.use(manager.middleware())
   app.use(express.urlencoded({ extended: false, limit: '8kb' }))
-  app.use(remember.middleware())
+  app.use(rememberMeMiddleware(remember))
   app.use(csrf())
 
   const signedIn = (req: Request, res: Response, next: NextFunction) => {

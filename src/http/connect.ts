@@ -1,10 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Session, SessionData } from '../core/session.js'
-import { clientFactsOf } from '../security/hooks.js'
+import { clientFactsOf } from './security-hooks.js'
 import { SessionLifecycle, type AnyManager, type SessionMiddlewareOptions } from './lifecycle.js'
 import { commitBeforeHeaders } from './response.js'
 
-export { csrf, verifyCsrf } from '../security/csrf.js'
+export { csrf } from './csrf.js'
+export { verifyCsrf } from '../security/csrf.js'
 export type { CsrfOptions } from '../security/csrf.js'
 
 /**

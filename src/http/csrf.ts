@@ -1,5 +1,17 @@
-import { parseCookie } from 'cookie'
-import type { CsrfRequest, CsrfSession } from '../security/csrf.js'
+import { stringifySetCookie } from 'cookie'
+import type { Keyring } from '../lib/crypto.js'
+import { SessionConfigError } from '../lib/errors.js'
+import {
+  issueDoubleSubmitToken,
+  isSignedDoubleSubmitToken,
+  resolveCsrfOptions,
+  verifyCsrf,
+  type CsrfOptions,
+  type CsrfRequest,
+  type CsrfSession,
+} from '../security/csrf.js'
+import { parseCookies } from './cookies.js'
+import { appendSetCookie, type CookieResponse } from './response.js'
 
 /**
  * The framework-neutral request a CSRF check reads, built from an adapter's own request. Cookies
@@ -18,7 +30,7 @@ export function csrfRequest(
     body,
     session: isCsrfSession(session) ? session : undefined,
     cookie(name) {
-      cookies ??= parseCookie(header('cookie') ?? '', { decode: (value) => value })
+      cookies ??= parseCookies(header('cookie'))
       return cookies[name]
     },
   }
@@ -32,4 +44,50 @@ function isCsrfSession(value: unknown): value is CsrfSession {
 /** First value of a Node-style header. */
 export function singleHeader(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value
+}
+
+/** The parts of a Node/Express request the middleware touches. */
+export interface CsrfIncomingMessage {
+  method?: string
+  headers: Record<string, string | string[] | undefined>
+  body?: unknown
+  /** A Tessera session (typed loosely: other libraries augment `req.session` with their own types). */
+  session?: unknown
+  /** Set by the middleware: the token to render into forms or hand to scripts. */
+  csrfToken?: () => string
+}
+
+/**
+ * CSRF protection as connect-style middleware (Express, connect, polka; other adapters reuse
+ * {@link verifyCsrf}): `app.use(csrf())` after the session middleware and body parser. Sets
+ * `req.csrfToken()`. A failed check calls `next(err)` with a `CsrfError` (status 403).
+ */
+export function csrf(options: CsrfOptions = {}) {
+  const resolved = resolveCsrfOptions(options)
+  return function csrfMiddleware(req: CsrfIncomingMessage, res: CookieResponse, next: (error?: unknown) => void): void {
+    try {
+      const request = csrfRequest(req.method ?? 'GET', (name) => singleHeader(req.headers[name]), req.session, req.body)
+      if (resolved.mode === 'session') {
+        req.csrfToken = () => {
+          if (!isCsrfSession(req.session)) throw new SessionConfigError('req.csrfToken() needs the session middleware to run before csrf().')
+          return req.session.csrfToken()
+        }
+      } else {
+        let token: string | undefined
+        req.csrfToken = () => {
+          if (token !== undefined) return token
+          const current = request.cookie?.(resolved.cookie.name)
+          if (isSignedDoubleSubmitToken(resolved.keyring as Keyring, current)) return (token = current)
+          token = issueDoubleSubmitToken(resolved.keyring as Keyring)
+          const { name, secure, sameSite, path } = resolved.cookie
+          // Readable by scripts on purpose: single-page apps copy it into the header.
+          appendSetCookie(res, [stringifySetCookie(name, token, { secure, sameSite, path, httpOnly: false })])
+          return token
+        }
+      }
+      next(verifyCsrf(request, resolved) ?? undefined)
+    } catch (error) {
+      next(error)
+    }
+  }
 }

@@ -4,7 +4,9 @@
  */
 export { session } from './connect.js'
 export type { ConnectMiddleware, SessionRequest } from './connect.js'
-export { csrf, verifyCsrf } from '../security/csrf.js'
+export { csrf } from './csrf.js'
+export { verifyCsrf } from '../security/csrf.js'
+export { rememberMeMiddleware } from './remember-me.js'
 export type { CsrfOptions } from '../security/csrf.js'
 export { readonlySession } from './lifecycle.js'
 export type { SessionMiddlewareOptions } from './lifecycle.js'

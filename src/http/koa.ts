@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http'
 import type { Session, SessionData } from '../core/session.js'
 import { resolveCsrfOptions, verifyCsrf, type CsrfOptions } from '../security/csrf.js'
-import { clientFactsOf } from '../security/hooks.js'
+import { clientFactsOf } from './security-hooks.js'
 import { csrfRequest } from './csrf.js'
 import { SessionLifecycle, type AnyManager, type SessionMiddlewareOptions } from './lifecycle.js'
 

@@ -7,7 +7,7 @@ import { parseDuration, type Duration } from '../lib/durations.js'
 import { RateLimitError, SessionConfigError, SessionError, SessionStoreError } from '../lib/errors.js'
 import { storageKeyFor } from '../lib/ids.js'
 import type { ClientFacts } from '../security/binding.js'
-import { clientFactsOf, securityHooks, type SecurityHost } from '../security/hooks.js'
+import { clientFactsOf, securityHooks, type SecurityHost } from './security-hooks.js'
 import type { GuardedStore } from '../core/store.js'
 import { cookieAttributes, RequestCookies, signId, verifyId } from './cookies.js'
 

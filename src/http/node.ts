@@ -1,12 +1,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Session, SessionData } from '../core/session.js'
-import { clientFactsOf } from '../security/hooks.js'
+import { clientFactsOf } from './security-hooks.js'
 import { errorHeaders, SessionLifecycle, statusOf, statusText, type AnyManager, type SessionMiddlewareOptions } from './lifecycle.js'
 import { commitBeforeHeaders } from './response.js'
 
 export { readonlySession } from './lifecycle.js'
 // node:http has no middleware chain: call csrf() as `csrf()(req, res, (error) => …)` or use verifyCsrf.
-export { csrf, verifyCsrf, resolveCsrfOptions } from '../security/csrf.js'
+export { csrf } from './csrf.js'
+export { verifyCsrf, resolveCsrfOptions } from '../security/csrf.js'
+export { rememberMeMiddleware } from './remember-me.js'
 export type { CsrfOptions } from '../security/csrf.js'
 export type { SessionMiddlewareOptions } from './lifecycle.js'
 

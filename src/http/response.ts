@@ -103,8 +103,14 @@ function startCommit(res: ServerResponse, hold: HoldState): void {
   )
 }
 
+/** The response methods that setting cookies needs (a node `ServerResponse` has them). */
+export interface CookieResponse {
+  getHeader(name: string): number | string | string[] | undefined
+  setHeader(name: string, value: readonly string[]): unknown
+}
+
 /** Adds Set-Cookie values to a node response without dropping ones already set. */
-export function appendSetCookie(res: ServerResponse, cookies: readonly string[]): void {
+export function appendSetCookie(res: CookieResponse, cookies: readonly string[]): void {
   const existing = res.getHeader('set-cookie')
   if (existing === undefined) res.setHeader('set-cookie', [...cookies])
   else res.setHeader('set-cookie', [...(Array.isArray(existing) ? existing : [String(existing)]), ...cookies])

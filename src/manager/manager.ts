@@ -9,7 +9,10 @@ import { SessionEventEmitter, SessionEvents, type SessionEventMap, type SessionE
 import { MetricsCollector, type MetricsOptions, type SessionMetrics } from '../core/metrics.js'
 import { Session, type SessionContext, type SessionData, type SessionInit } from '../core/session.js'
 import { GuardedStore } from '../core/store.js'
-import { UserSessions, type CreateSessionOptions, type ListedSession, type RevokeAllOptions, type UserSession } from '../core/users.js'
+import { SecurityState } from '../security/security-state.js'
+import { sessionGuards } from '../users/guards.js'
+import type { ListedSession } from '../users/listing.js'
+import { UserSessions, type CreateSessionOptions, type RevokeAllOptions, type UserSession } from '../users/users.js'
 
 /** A Session subclass a manager can build instead of `Session`. */
 export type SessionClass<Data extends SessionData> = new (init: SessionInit) => Session<Data>
@@ -47,6 +50,8 @@ const globalExtensions = new Map<string, DriverFactory>()
 export class SessionManager<Data extends SessionData = SessionData, Names extends string = string> {
   readonly config: ResolvedConfig
   readonly events = new SessionEventEmitter()
+  /** Server-side security state (rate-limit buckets, revocation markers, remember-me's store): for the security features, not for apps. */
+  readonly security: SecurityState
   readonly #extensions = new Map<string, DriverFactory>()
   readonly #contexts = new Map<string, Promise<SessionContext>>()
   readonly #codec: SessionCodec
@@ -74,6 +79,7 @@ export class SessionManager<Data extends SessionData = SessionData, Names extend
     }
     this.#codec = new SessionCodec(this.config.serializer, this.config.sealing)
     this.#sessionClass = options.sessionClass ?? (Session as SessionClass<Data>)
+    this.security = new SecurityState(this)
     this.#users = new UserSessions<Data>(this)
     this.#metrics = options.metrics === false ? undefined : new MetricsCollector(this.events, options.metrics)
     if (this.config.gcIntervalMs !== null) {
@@ -168,7 +174,7 @@ export class SessionManager<Data extends SessionData = SessionData, Names extend
 
   // ---------------------------------------------------------------- per-user sessions (seeds 003, 004)
 
-  /** Per-user session management and the security state behind it (used by `tessera` security helpers). */
+  /** Server-side sessions per user: create/get/update/refresh/revoke by id, list, revokeAll. */
   get users(): UserSessions<Data> {
     return this.#users
   }
@@ -199,7 +205,7 @@ export class SessionManager<Data extends SessionData = SessionData, Names extend
 
   /** Ends a session by id (logout). */
   deleteSession(id: string): Promise<void> {
-    return this.#users.delete(id)
+    return this.#users.revoke(id).then(() => undefined)
   }
 
   /** The user's live sessions (device name, IP, created and last-active times, key), most recent first. */
@@ -288,7 +294,7 @@ export class SessionManager<Data extends SessionData = SessionData, Names extend
       absoluteTimeoutMs,
       schema,
       events: this.events,
-      guards: this.#users.guards(store, { idleTimeoutMs, absoluteTimeoutMs }),
+      guards: sessionGuards(this, store, { idleTimeoutMs, absoluteTimeoutMs }),
     }
   }
 

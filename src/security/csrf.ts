@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto'
-import { parseCookie, stringifySetCookie } from 'cookie'
 import { CSRF_SESSION_KEY } from '../core/session.js'
 import { safeEqual, type Keyring } from '../lib/crypto.js'
 import { CsrfError, SessionConfigError } from '../lib/errors.js'
@@ -150,7 +149,7 @@ function presentedToken(request: CsrfRequest, options: ResolvedCsrfOptions): str
 }
 
 /**
- * The framework-neutral CSRF check. Returns null when the request may proceed, else the
+ * The framework-neutral CSRF check (each adapter's `csrf()` calls it). Returns null when the request may proceed, else the
  * {@link CsrfError} (status 403) to answer with. Safe methods always pass.
  */
 export function verifyCsrf(request: CsrfRequest, options: ResolvedCsrfOptions): CsrfError | null {
@@ -175,84 +174,4 @@ export function verifyCsrf(request: CsrfRequest, options: ResolvedCsrfOptions): 
     return new CsrfError('token', 'CSRF token invalid: reload the page to get a current token (tokens change at login).')
   }
   return null
-}
-
-/** The parts of a Node/Express request and response the middleware touches. */
-export interface CsrfIncomingMessage {
-  method?: string
-  headers: Record<string, string | string[] | undefined>
-  body?: unknown
-  /** A Tessera session (typed loosely: other libraries augment `req.session` with their own types). */
-  session?: unknown
-  /** Set by the middleware: the token to render into forms or hand to scripts. */
-  csrfToken?: () => string
-}
-export interface CsrfServerResponse {
-  getHeader(name: string): number | string | string[] | undefined
-  setHeader(name: string, value: number | string | readonly string[]): unknown
-}
-
-function isCsrfSession(value: unknown): value is CsrfSession {
-  const candidate = value as Partial<CsrfSession> | null | undefined
-  return typeof candidate?.csrfToken === 'function' && typeof candidate.get === 'function'
-}
-
-function headerOf(req: CsrfIncomingMessage, name: string): string | undefined {
-  const value = req.headers[name]
-  return Array.isArray(value) ? value[0] : value
-}
-
-function appendSetCookie(res: CsrfServerResponse, cookie: string): void {
-  const current = res.getHeader('set-cookie')
-  const list = current === undefined ? [] : Array.isArray(current) ? current : [String(current)]
-  res.setHeader('set-cookie', [...list, cookie])
-}
-
-/**
- * CSRF protection as connect-style middleware (Express, connect, polka; other adapters reuse
- * {@link verifyCsrf}): `app.use(csrf())` after the session middleware and body parser. Sets
- * `req.csrfToken()`. A failed check calls `next(err)` with a {@link CsrfError} (status 403).
- */
-export function csrf(options: CsrfOptions = {}) {
-  const resolved = resolveCsrfOptions(options)
-  return function csrfMiddleware(req: CsrfIncomingMessage, res: CsrfServerResponse, next: (error?: unknown) => void): void {
-    let cookies: Record<string, string | undefined> | undefined
-    const cookie = (name: string): string | undefined => {
-      cookies ??= parseCookie(headerOf(req, 'cookie') ?? '', { decode: (value) => value })
-      return cookies[name]
-    }
-    try {
-      if (resolved.mode === 'session') {
-        req.csrfToken = () => {
-          if (!isCsrfSession(req.session)) throw new SessionConfigError('req.csrfToken() needs the session middleware to run before csrf().')
-          return req.session.csrfToken()
-        }
-      } else {
-        let token: string | undefined
-        req.csrfToken = () => {
-          if (token !== undefined) return token
-          const current = cookie(resolved.cookie.name)
-          if (isSignedDoubleSubmitToken(resolved.keyring as Keyring, current)) return (token = current)
-          token = issueDoubleSubmitToken(resolved.keyring as Keyring)
-          const { name, secure, sameSite, path } = resolved.cookie
-          // Readable by scripts on purpose: single-page apps copy it into the header.
-          appendSetCookie(res, stringifySetCookie(name, token, { secure, sameSite, path, httpOnly: false }))
-          return token
-        }
-      }
-      const error = verifyCsrf(
-        {
-          method: req.method ?? 'GET',
-          header: (name) => headerOf(req, name),
-          body: req.body,
-          session: isCsrfSession(req.session) ? req.session : undefined,
-          cookie,
-        },
-        resolved,
-      )
-      next(error ?? undefined)
-    } catch (error) {
-      next(error)
-    }
-  }
 }

@@ -1,12 +1,12 @@
 import type { ResolvedConfig } from '../config/resolve.js'
 import type { Session } from '../core/session.js'
-import type { UserSessions } from '../core/users.js'
 import { clientIp, type ClientFacts } from './binding.js'
+import type { SecurityState } from './security-state.js'
 
 /** What the creation limit needs from a manager. */
 export interface RateLimitHost {
   readonly config: ResolvedConfig
-  readonly users: Pick<UserSessions, 'limitCreation'>
+  readonly security: Pick<SecurityState, 'limitCreation'>
 }
 
 /**
@@ -19,5 +19,5 @@ export async function limitSessionCreation(host: RateLimitHost, session: Session
   const { security } = host.config
   if (!security.createLimit || session.readonly || session.persisted || !session.hasPendingWrites) return
   const ip = clientIp(facts, security.binding?.trustProxy ?? false)
-  await host.users.limitCreation('ip', ip ?? 'unknown')
+  await host.security.limitCreation('ip', ip ?? 'unknown')
 }

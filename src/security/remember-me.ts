@@ -1,18 +1,20 @@
 import { randomBytes } from 'node:crypto'
-import { parseCookie, stringifySetCookie } from 'cookie'
+import { stringifySetCookie } from 'cookie'
 import type { ResolvedConfig } from '../config/resolve.js'
 import { SessionEvents, type SessionEventEmitter } from '../core/events.js'
-import { Session } from '../core/session.js'
-import { numberField, readState, stateKey, withStateLock, writeState } from '../core/state.js'
-import type { UserSessions } from '../core/users.js'
+import type { Session } from '../core/session.js'
 import type { DeviceInfo } from '../drivers/contract.js'
 import { safeEqual, sha256 } from '../lib/crypto.js'
+import type { SecurityState } from './security-state.js'
+import { numberField, readState, stateKey, withStateLock, writeState } from './state.js'
 
 /** What remember-me needs from a manager (a `SessionManager` has it all). */
 export interface RememberMeHost {
   readonly config: ResolvedConfig
   readonly events: SessionEventEmitter
-  readonly users: Pick<UserSessions, 'stateStore' | 'rememberGeneration' | 'markRevoked' | 'revokeAll'>
+  readonly security: Pick<SecurityState, 'store' | 'rememberGeneration' | 'markRevoked'>
+  /** Theft ends every session of the user: the per-user API (`manager.users`) does that. */
+  readonly users: { revokeAll(userId: string, options: { rememberMe: boolean }): Promise<unknown> }
   readonly cookie: { secure: boolean; sameSite: 'strict' | 'lax' | 'none'; path: string; domain: string | undefined }
 }
 
@@ -41,11 +43,12 @@ const TOKEN = /^([A-Za-z0-9_-]{22})\.([A-Za-z0-9_-]{43})$/
 const INVALID = Object.freeze({ status: 'invalid' as const })
 
 /**
- * Long-lived "remember me" tokens (seed 003), split selector + validator: the selector finds the
+ * Long-lived "remember me" tokens, split selector + validator: the selector finds the
  * record, only a SHA-256 of the validator is stored, so a store dump cannot be replayed. Each
  * token works once and is replaced on use; presenting a replaced token again means two parties
  * hold it, so all of the user's tokens and sessions are revoked and
- * `SessionEvents.REMEMBER_ME_THEFT` is emitted.
+ * `SessionEvents.REMEMBER_ME_THEFT` is emitted. Connect-style apps sign people in from the cookie
+ * with `rememberMeMiddleware(remember)` (`tessera/express`, `tessera/node`); others call {@link restore}.
  */
 export class RememberMe {
   readonly #host: RememberMeHost
@@ -64,7 +67,7 @@ export class RememberMe {
     const selector = randomBytes(SELECTOR_BYTES).toString('base64url')
     const validator = randomBytes(VALIDATOR_BYTES).toString('base64url')
     const now = Date.now()
-    const generation = await this.#host.users.rememberGeneration(userId)
+    const generation = await this.#host.security.rememberGeneration(userId)
     const fields: Record<string, string> = {
       user: userId,
       gen: String(generation),
@@ -74,7 +77,7 @@ export class RememberMe {
       expires: String(now + lifetimeMs),
     }
     if (options.device?.name) fields.device = options.device.name
-    await writeState(await this.#host.users.stateStore(), stateKey('remember', selector), fields, lifetimeMs)
+    await writeState(await this.#host.security.store(), stateKey('remember', selector), fields, lifetimeMs)
     return { name: this.cookieName, value: `${selector}.${validator}`, maxAge: Math.floor(lifetimeMs / 1000), expiresAt: now + lifetimeMs }
   }
 
@@ -83,8 +86,8 @@ export class RememberMe {
     const match = typeof token === 'string' ? TOKEN.exec(token) : null
     if (!match) return INVALID
     const [, selector = '', validator = ''] = match
-    const users = this.#host.users
-    const store = await users.stateStore()
+    const { security, users } = this.#host
+    const store = await security.store()
     const key = stateKey('remember', selector)
     const outcome = await withStateLock(store, key, async (): Promise<RememberMeResult> => {
       const fields = await readState(store, key)
@@ -93,7 +96,7 @@ export class RememberMe {
       // A wrong validator proves nothing about theft (anyone can guess a selector): just refuse.
       if (!safeEqual(fields.hash, sha256(validator))) return INVALID
       const now = Date.now()
-      if (numberField(fields, 'gen', -1) < (await users.rememberGeneration(userId))) {
+      if (numberField(fields, 'gen', -1) < (await security.rememberGeneration(userId))) {
         await store.destroy(key)
         return INVALID
       }
@@ -133,12 +136,12 @@ export class RememberMe {
   async revoke(token: string | undefined): Promise<void> {
     const match = typeof token === 'string' ? TOKEN.exec(token) : null
     if (!match) return
-    await (await this.#host.users.stateStore()).destroy(stateKey('remember', match[1] as string))
+    await (await this.#host.security.store()).destroy(stateKey('remember', match[1] as string))
   }
 
   /** Ends every remember-me token of the user issued until now. */
   async revokeAll(userId: string): Promise<void> {
-    await this.#host.users.markRevoked(userId, { sessions: false, rememberMe: true })
+    await this.#host.security.markRevoked(userId, { sessions: false, rememberMe: true })
   }
 
   /** A Set-Cookie value for an issued token. */
@@ -151,35 +154,6 @@ export class RememberMe {
   clearCookie(): string {
     const { secure, sameSite, path, domain } = this.#host.cookie
     return stringifySetCookie(this.cookieName, '', { maxAge: 0, expires: new Date(0), httpOnly: true, secure, sameSite, path, domain })
-  }
-
-  /**
-   * Connect-style middleware, mounted after the session middleware: a request without a signed-in
-   * session that carries a remember-me cookie is signed in from it (and the cookie rotated); a bad
-   * token's cookie is cleared. `req.session.userId` tells the app who is signed in.
-   */
-  middleware() {
-    return (
-      req: { headers: Record<string, string | string[] | undefined>; session?: unknown; socket?: { remoteAddress?: string | undefined } },
-      res: { getHeader(name: string): number | string | string[] | undefined; setHeader(name: string, value: readonly string[]): unknown },
-      next: (error?: unknown) => void,
-    ): void => {
-      const session = req.session instanceof Session ? req.session : undefined
-      const header = req.headers.cookie
-      const cookies = typeof header === 'string' ? parseCookie(header, { decode: (value) => value }) : {}
-      const token = cookies[this.cookieName]
-      if (!session || token === undefined || session.userId !== undefined || session.readonly) return next()
-      const userAgent = typeof req.headers['user-agent'] === 'string' ? req.headers['user-agent'] : undefined
-      const device: DeviceInfo = {}
-      if (req.socket?.remoteAddress) device.ip = req.socket.remoteAddress
-      if (userAgent) device.userAgent = userAgent
-      this.restore(session, token, { device }).then((result) => {
-        const current = res.getHeader('set-cookie')
-        const list = current === undefined ? [] : Array.isArray(current) ? current : [String(current)]
-        res.setHeader('set-cookie', [...list, result.status === 'valid' ? this.setCookie(result.next) : this.clearCookie()])
-        next()
-      }, next)
-    }
   }
 }
 

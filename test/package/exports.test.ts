@@ -28,7 +28,7 @@ describe('package exports', () => {
       ...readdirSync(join(root, 'dist/http')).filter((name) => name.endsWith('.js')).map((name) => `./dist/http/${name}`),
       ...['cookie', 'redis', 'sqlite', 'postgres'].map((name) => `./dist/drivers/${name}.js`),
     ]
-    const internal = new Set(['./dist/http/lifecycle.js', './dist/http/cookies.js', './dist/http/response.js', './dist/http/connect.js', './dist/http/csrf.js'])
+    const internal = new Set(['./dist/http/lifecycle.js', './dist/http/cookies.js', './dist/http/response.js', './dist/http/connect.js', './dist/http/csrf.js', './dist/http/security-hooks.js', './dist/http/remember-me.js'])
     for (const module of modules) {
       if (internal.has(module)) continue
       assert.ok(exported.has(module), `${module} is built but not exported in package.json`)

@@ -162,7 +162,7 @@ for (const [driver, make] of Object.entries(DRIVERS)) {
       }
     }
 
-    it('rate limit: createSession over the per-user budget gets 429 with Retry-After', { skip: driver === 'cookie' && 'createSession needs a server-side store' }, async () => {
+    it('rate limit: users.create over the per-user budget gets 429 with Retry-After', { skip: driver === 'cookie' && 'users.create needs a server-side store' }, async () => {
       await limited(async (own) => {
         const statuses: number[] = []
         let retryAfter: string | null = null
@@ -225,7 +225,7 @@ describe('sealed cookie replay after expiry', () => {
       await phone.post('/login', { user: 'zoe' })
       assert.equal((await phone.json<{ user: string }>('/whoami')).user, 'zoe')
       await sleep(5) // the revocation must come strictly after the session's creation time
-      await app.manager.revokeAll('zoe')
+      await app.manager.users.revokeAll('zoe')
       assert.equal((await phone.json<{ user: string | null }>('/whoami')).user, null)
       const again = new Client(app.url)
       await again.post('/login', { user: 'zoe' })

@@ -7,8 +7,9 @@ import { join } from 'node:path'
 import express, { type NextFunction, type Request, type Response } from 'express'
 import { SessionManager, type SessionManagerOptions } from '../../src/manager/manager.js'
 import type { Session } from '../../src/core/session.js'
+import { csrf } from '../../src/http/csrf.js'
 import { session } from '../../src/http/express.js'
-import { csrf } from '../../src/security/csrf.js'
+import { rememberMeMiddleware } from '../../src/http/remember-me.js'
 import { rememberMe, type RememberMe } from '../../src/security/remember-me.js'
 
 export const KEY = 'k'.repeat(40)
@@ -70,7 +71,7 @@ export async function startApp(config: SessionManagerOptions, cleanup: () => voi
   app.use(express.urlencoded({ extended: false }))
   app.use(express.json())
   app.use(session(manager))
-  app.use(remember.middleware())
+  app.use(rememberMeMiddleware(remember))
   if (options.csrf !== false) app.use(csrf())
   const handle = (route: (req: SessionReq, res: Response) => Promise<unknown> | unknown) => (req: Request, res: Response, next: NextFunction) => {
     Promise.resolve(route(req as SessionReq, res)).catch(next)
@@ -97,7 +98,7 @@ export async function startApp(config: SessionManagerOptions, cleanup: () => voi
     res.json({ ok: true })
   }))
   app.post('/api/sessions', handle(async (req, res) => {
-    const created = await manager.createSession((req.body as { user: string }).user, {}, { device: { ip: req.ip ?? 'unknown' } })
+    const created = await manager.users.create((req.body as { user: string }).user, {}, { device: { ip: req.ip ?? 'unknown' } })
     res.json({ key: created.key })
   }))
   const server: Server = await new Promise((resolve) => {

@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
 import { SessionEvents } from '../../../src/core/events.js'
 import { SessionManager, type SessionManagerOptions } from '../../../src/manager/manager.js'
-import { stateKey } from '../../../src/core/state.js'
+import { stateKey } from '../../../src/security/state.js'
 import { sha256 } from '../../../src/lib/crypto.js'
 import { rememberMe } from '../../../src/security/remember-me.js'
 
@@ -55,8 +55,8 @@ for (const [name, config] of Object.entries(drivers)) {
       const stolen = await remember.issue('victim')
       const otherDevice = await remember.issue('victim')
       const bystander = await remember.issue('bystander')
-      const sessions = [await manager.createSession('victim'), await manager.createSession('victim')]
-      const bystanderSession = await manager.createSession('bystander')
+      const sessions = [await manager.users.create('victim'), await manager.users.create('victim')]
+      const bystanderSession = await manager.users.create('bystander')
 
       const legit = await remember.consume(stolen.value) // the owner uses it first
       assert.equal(legit.status, 'valid')
@@ -64,10 +64,10 @@ for (const [name, config] of Object.entries(drivers)) {
       assert.deepEqual(replay, { status: 'theft', userId: 'victim' })
       assert.deepEqual(thefts, ['victim'])
 
-      for (const session of sessions) assert.equal(await manager.getSession(session.id), null)
+      for (const session of sessions) assert.equal(await manager.users.get(session.id), null)
       assert.equal((await remember.consume(otherDevice.value)).status, 'invalid')
       assert.equal((await remember.consume(legit.status === 'valid' ? legit.next.value : '')).status, 'invalid', 'even the rotated token dies')
-      assert.notEqual(await manager.getSession(bystanderSession.id), null)
+      assert.notEqual(await manager.users.get(bystanderSession.id), null)
       assert.equal((await remember.consume(bystander.value)).status, 'valid')
       const fresh = await remember.issue('victim')
       assert.equal((await remember.consume(fresh.value)).status, 'valid', 'signing in again works after the revocation')
@@ -97,7 +97,7 @@ for (const [name, config] of Object.entries(drivers)) {
       const manager = new SessionManager(config())
       const remember = rememberMe(manager)
       const before = await remember.issue('u4')
-      await manager.revokeAll('u4')
+      await manager.users.revokeAll('u4')
       assert.equal((await remember.consume(before.value)).status, 'invalid')
       const token = await remember.issue('u4')
       const session = await manager.open()
@@ -108,8 +108,8 @@ for (const [name, config] of Object.entries(drivers)) {
       assert.equal(result.status, 'valid')
       assert.notEqual(session.sessionId, anonymousId, 'new id against fixation')
       await session.save()
-      assert.equal((await manager.getSession(session.sessionId))?.userId, 'u4')
-      assert.equal(await manager.getSession(anonymousId), null)
+      assert.equal((await manager.users.get(session.sessionId))?.userId, 'u4')
+      assert.equal(await manager.users.get(anonymousId), null)
       await manager.close()
     })
   })
@@ -122,10 +122,10 @@ describe('remember-me reuse grace', () => {
     const thefts: string[] = []
     manager.on(SessionEvents.REMEMBER_ME_THEFT, (userId) => thefts.push(userId))
     const token = await remember.issue('u5')
-    const session = await manager.createSession('u5')
+    const session = await manager.users.create('u5')
     assert.equal((await remember.consume(token.value)).status, 'valid')
     assert.equal((await remember.consume(token.value)).status, 'invalid')
     assert.deepEqual(thefts, [])
-    assert.notEqual(await manager.getSession(session.id), null)
+    assert.notEqual(await manager.users.get(session.id), null)
   })
 })

@@ -74,18 +74,18 @@ describe('revocable stateless sessions', () => {
     const manager = new SessionManager({ drivers: { main: statelessLike(), state: { driver: 'memory' } }, default: 'main', securityStore: 'state' })
     const reasons: string[] = []
     manager.on(SessionEvents.EXPIRED, (reason) => reasons.push(reason))
-    const phone = await manager.createSession('bob')
-    const laptop = await manager.createSession('bob')
-    const other = await manager.createSession('carol')
+    const phone = await manager.users.create('bob')
+    const laptop = await manager.users.create('bob')
+    const other = await manager.users.create('carol')
     await age(manager, phone.id, 'createdAt', 1_000)
     await age(manager, laptop.id, 'createdAt', 1_000)
-    await manager.revokeAll('bob', { except: laptop.id })
-    assert.equal(await manager.getSession(phone.id), null)
-    assert.notEqual(await manager.getSession(laptop.id), null, 'the excepted session lives on')
-    assert.notEqual(await manager.getSession(other.id), null)
+    await manager.users.revokeAll('bob', { except: laptop.id })
+    assert.equal(await manager.users.get(phone.id), null)
+    assert.notEqual(await manager.users.get(laptop.id), null, 'the excepted session lives on')
+    assert.notEqual(await manager.users.get(other.id), null)
     assert.deepEqual(reasons, ['revoked'])
-    const again = await manager.createSession('bob')
-    assert.notEqual(await manager.getSession(again.id), null, 'a login after the revocation works')
+    const again = await manager.users.create('bob')
+    assert.notEqual(await manager.users.get(again.id), null, 'a login after the revocation works')
   })
 
   it('exclusive login (max 1) on such a driver ends the older sessions', async () => {
@@ -95,11 +95,11 @@ describe('revocable stateless sessions', () => {
       securityStore: 'state',
       maxSessionsPerUser: 1,
     })
-    const first = await manager.createSession('dave')
+    const first = await manager.users.create('dave')
     await age(manager, first.id, 'createdAt', 1_000)
-    const second = await manager.createSession('dave')
-    assert.equal(await manager.getSession(first.id), null)
-    assert.notEqual(await manager.getSession(second.id), null)
+    const second = await manager.users.create('dave')
+    assert.equal(await manager.users.get(first.id), null)
+    assert.notEqual(await manager.users.get(second.id), null)
   })
 
   it('a larger session limit needs a per-user index and says so', async () => {
@@ -109,6 +109,6 @@ describe('revocable stateless sessions', () => {
       securityStore: 'state',
       maxSessionsPerUser: 3,
     })
-    await assert.rejects(manager.createSession('erin'), /needs a driver with a per-user index/)
+    await assert.rejects(manager.users.create('erin'), /needs a driver with a per-user index/)
   })
 })

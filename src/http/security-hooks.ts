@@ -1,15 +1,15 @@
 import type { ResolvedConfig } from '../config/resolve.js'
 import type { SessionEventEmitter } from '../core/events.js'
 import type { Session } from '../core/session.js'
-import type { UserSessions } from '../core/users.js'
-import { bindSession, enforceBinding, type BindingResult, type ClientFacts } from './binding.js'
-import { limitSessionCreation } from './rate-limit.js'
+import { bindSession, enforceBinding, type BindingResult, type ClientFacts } from '../security/binding.js'
+import { limitSessionCreation } from '../security/rate-limit.js'
+import type { SecurityState } from '../security/security-state.js'
 
 /** What the request hooks need from a manager (a `SessionManager` has it all). */
 export interface SecurityHost {
   readonly config: ResolvedConfig
   readonly events: SessionEventEmitter
-  readonly users: Pick<UserSessions, 'limitCreation'>
+  readonly security: Pick<SecurityState, 'limitCreation'>
 }
 
 /**

@@ -1,0 +1,63 @@
+import type { ResolvedConfig } from '../config/resolve.js'
+import { SessionEvents, type SessionEventEmitter } from '../core/events.js'
+import type { SessionGuards } from '../core/session.js'
+import type { GuardedStore } from '../core/store.js'
+import type { RecordMeta } from '../drivers/contract.js'
+import { SessionError, SessionLimitError } from '../lib/errors.js'
+import type { SecurityState } from '../security/security-state.js'
+import { liveSessions, type Timing } from './listing.js'
+
+/** What the guards need from a manager. */
+export interface GuardHost {
+  readonly config: ResolvedConfig
+  readonly events: SessionEventEmitter
+  readonly security: Pick<SecurityState, 'isRevoked' | 'markRevoked'>
+}
+
+/**
+ * The hooks a Session calls at load and when it is bound to a user, for one driver's store:
+ * the revocation check of stateless sessions and the `maxSessionsPerUser` policy.
+ */
+export function sessionGuards(host: GuardHost, store: GuardedStore, timing: Timing): SessionGuards {
+  const guards: SessionGuards = {}
+  if (!store.supportsUserIndex && (store.name !== 'cookie' || host.config.security.securityStore !== undefined)) {
+    // Stateless sessions cannot be deleted server-side; a revocation record refuses them instead.
+    // (Without a securityStore the cookie driver has nowhere to keep one: revokeAll says so.)
+    guards.isRevoked = (key: string, meta: RecordMeta) =>
+      meta.userId === undefined ? Promise.resolve(false) : host.security.isRevoked(meta.userId, meta.createdAt, key)
+  }
+  const limit = host.config.security.sessionLimit
+  return limit ? { ...guards, ...limitGuards(host, limit, store, timing) } : guards
+}
+
+type SessionLimit = NonNullable<ResolvedConfig['security']['sessionLimit']>
+
+/** `maxSessionsPerUser`: refuse a login over the limit, or evict the user's oldest sessions after it. */
+function limitGuards(host: GuardHost, limit: SessionLimit, store: GuardedStore, timing: Timing): SessionGuards {
+  const others = async (userId: string, key: string) => (await liveSessions(store, timing, userId)).filter((summary) => summary.key !== key)
+  return {
+    async beforeBind(userId, key) {
+      if (!store.supportsUserIndex) {
+        if (limit.max === 1 && limit.onLimit === 'evict-oldest') return
+        throw new SessionError(
+          `maxSessionsPerUser ${limit.max} with onLimit '${limit.onLimit}' needs a driver with a per-user index (memory, file, redis, sqlite, postgres); the "${store.name}" driver only supports exclusive login (max 1, 'evict-oldest').`,
+          { code: 'E_SESSION_UNSUPPORTED' },
+        )
+      }
+      if (limit.onLimit !== 'refuse') return
+      if ((await others(userId, key)).length >= limit.max) throw new SessionLimitError(limit.max)
+    },
+    async afterBind(userId, key) {
+      if (limit.onLimit !== 'evict-oldest') return
+      if (!store.supportsUserIndex) {
+        await host.security.markRevoked(userId, { sessions: true, rememberMe: false, keep: [key] })
+        host.events.emit(SessionEvents.REVOKED, userId, 0)
+        return
+      }
+      // Checked after the write, so two logins racing each other still end at `max` sessions.
+      const excess = (await others(userId, key)).sort((a, b) => b.createdAt - a.createdAt).slice(limit.max - 1)
+      for (const summary of excess) await store.destroy(summary.key)
+      if (excess.length > 0) host.events.emit(SessionEvents.REVOKED, userId, excess.length)
+    },
+  }
+}
