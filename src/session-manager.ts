@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http'
 import { SessionManager as CoreSessionManager } from './core/manager.js'
-import type { Session, SessionData } from './core/session.js'
+import type { Session, SessionData } from './session/session.js'
 import { session as connectSession, type ConnectMiddleware } from './http/connect.js'
 import { loadReadonlySession, type SessionMiddlewareOptions } from './http/lifecycle.js'
 import { clientFactsOf } from './security/hooks.js'

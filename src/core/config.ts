@@ -4,7 +4,7 @@ import { Keyring, type KeyMaterial } from '../lib/crypto.js'
 import { parseDuration, type Duration } from '../lib/durations.js'
 import { SessionConfigError } from '../lib/errors.js'
 import { SECURITY_KEYS, resolveSecurity, type ResolvedSecurity, type SecurityConfig } from './security-config.js'
-import { typedJsonSerializer, type Serializer } from './serializer.js'
+import { typedJsonSerializer, type Serializer } from '../session/serializer.js'
 
 /** The subset of the Standard Schema spec (standardschema.dev) Tessera uses: zod, valibot, arktype… */
 export interface StandardSchemaV1<Output = unknown> {

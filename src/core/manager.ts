@@ -3,12 +3,12 @@ import { BUILTIN_DRIVERS, isBuiltinDriver, type DriverConfig, type DriverFactory
 import type { Keyring } from '../lib/crypto.js'
 import { SessionConfigError, SessionError } from '../lib/errors.js'
 import { storageKeyFor } from '../lib/ids.js'
-import { SessionCodec } from './codec.js'
+import { SessionCodec } from '../session/codec.js'
 import { isDriverInstance, resolveConfig, type ResolvedConfig, type ResolvedCookie, type SessionConfig } from './config.js'
-import { SessionEventEmitter, SessionEvents, type SessionEventMap, type SessionEventName } from './events.js'
-import { MetricsCollector, type MetricsOptions, type SessionMetrics } from './metrics.js'
-import { Session, type SessionContext, type SessionData, type SessionInit } from './session.js'
-import { GuardedStore } from './store.js'
+import { SessionEventEmitter, SessionEvents, type SessionEventMap, type SessionEventName } from '../session/events.js'
+import { MetricsCollector, type MetricsOptions, type SessionMetrics } from '../metrics/collector.js'
+import { Session, type SessionContext, type SessionData, type SessionInit } from '../session/session.js'
+import { GuardedStore } from '../session/store.js'
 import { UserSessions, type CreateSessionOptions, type ListedSession, type RevokeAllOptions, type UserSession } from './users.js'
 
 /** A Session subclass a manager can build instead of `Session`. */

@@ -3,11 +3,11 @@ import type { DeviceInfo, RecordMeta, SessionSummary } from '../drivers/contract
 import { RateLimitError, SessionConfigError, SessionError, SessionLimitError } from '../lib/errors.js'
 import { isWellFormedSessionId, storageKeyFor } from '../lib/ids.js'
 import type { ResolvedConfig } from './config.js'
-import { SessionEvents, type SessionEventEmitter } from './events.js'
+import { SessionEvents, type SessionEventEmitter } from '../session/events.js'
 import { TokenBucket } from './limiter.js'
-import type { Session, SessionContext, SessionData, SessionGuards } from './session.js'
+import type { Session, SessionContext, SessionData, SessionGuards } from '../session/session.js'
 import { numberField, readState, stateKey, writeState } from './state.js'
-import type { GuardedStore } from './store.js'
+import type { GuardedStore } from '../session/store.js'
 
 /** A session as the per-user API returns it (seed 004's shape). */
 export interface UserSession<Data extends SessionData = SessionData> {

@@ -1,6 +1,6 @@
-import { SessionEvents } from '../core/events.js'
+import { SessionEvents } from '../session/events.js'
 import type { SessionManager } from '../core/manager.js'
-import type { Session, SessionData } from '../core/session.js'
+import type { Session, SessionData } from '../session/session.js'
 import { supports } from '../drivers/contract.js'
 import type { Unlock } from '../drivers/contract.js'
 import { parseDuration, type Duration } from '../lib/durations.js'
@@ -8,7 +8,7 @@ import { RateLimitError, SessionConfigError, SessionError, SessionStoreError } f
 import { storageKeyFor } from '../lib/ids.js'
 import type { ClientFacts } from '../security/binding.js'
 import { securityHooks, type SecurityHost } from '../security/hooks.js'
-import type { GuardedStore } from '../core/store.js'
+import type { GuardedStore } from '../session/store.js'
 import { cookieAttributes, RequestCookies, signId, verifyId } from './cookies.js'
 
 /** Options every adapter takes. */

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import type { Session, SessionData } from '../core/session.js'
+import type { Session, SessionData } from '../session/session.js'
 import { clientFactsOf } from '../security/hooks.js'
 import { errorHeaders, SessionLifecycle, statusOf, statusText, type AnyManager, type SessionMiddlewareOptions } from './lifecycle.js'
 import { commitBeforeHeaders } from './response.js'

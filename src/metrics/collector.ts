@@ -1,9 +1,9 @@
 import { SessionConfigError } from '../lib/errors.js'
 import { parseDuration, type Duration } from '../lib/durations.js'
 import type { RecordMeta } from '../drivers/contract.js'
-import { SessionEvents, type SessionEventEmitter } from './events.js'
-import type { Session } from './session.js'
-import type { StoreObserver, StoreOperation } from './store.js'
+import { SessionEvents, type SessionEventEmitter } from '../session/events.js'
+import type { Session } from '../session/session.js'
+import type { StoreObserver, StoreOperation } from '../session/store.js'
 
 /** How a manager collects metrics: `new SessionManager({ metrics: { activeWindow: '5m' } })`. */
 export interface MetricsOptions {

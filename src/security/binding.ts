@@ -1,7 +1,7 @@
 import { isIP } from 'node:net'
-import { SessionEvents, type SessionEventEmitter } from '../core/events.js'
+import { SessionEvents, type SessionEventEmitter } from '../session/events.js'
 import type { ResolvedBinding } from '../core/security-config.js'
-import type { Session } from '../core/session.js'
+import type { Session } from '../session/session.js'
 import { sha256, safeEqual } from '../lib/crypto.js'
 
 /** What the binding check needs to know about the request; adapters fill it from their request. */

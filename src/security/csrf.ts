@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { parseCookie, stringifySetCookie } from 'cookie'
-import { CSRF_SESSION_KEY } from '../core/session.js'
+import { CSRF_SESSION_KEY } from '../session/session.js'
 import { safeEqual, type Keyring } from '../lib/crypto.js'
 import { CsrfError, SessionConfigError } from '../lib/errors.js'
 

@@ -1,6 +1,6 @@
 import type { ResolvedConfig } from '../core/config.js'
-import type { SessionEventEmitter } from '../core/events.js'
-import type { Session } from '../core/session.js'
+import type { SessionEventEmitter } from '../session/events.js'
+import type { Session } from '../session/session.js'
 import type { UserSessions } from '../core/users.js'
 import { bindSession, enforceBinding, type BindingResult, type ClientFacts } from './binding.js'
 import { limitSessionCreation } from './rate-limit.js'

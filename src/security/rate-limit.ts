@@ -1,5 +1,5 @@
 import type { ResolvedConfig } from '../core/config.js'
-import type { Session } from '../core/session.js'
+import type { Session } from '../session/session.js'
 import type { UserSessions } from '../core/users.js'
 import { clientIp, type ClientFacts } from './binding.js'
 

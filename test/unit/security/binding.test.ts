@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import fc from 'fast-check'
-import { SessionEvents } from '../../../src/core/events.js'
+import { SessionEvents } from '../../../src/session/events.js'
 import { SessionManager } from '../../../src/core/manager.js'
 import { BINDING_SESSION_KEY, bindSession, clientIp, enforceBinding, normalizeIp, subnetOf, type ClientFacts } from '../../../src/security/binding.js'
 

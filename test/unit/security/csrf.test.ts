@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto'
 import { describe, it } from 'node:test'
 import fc from 'fast-check'
 import { SessionManager } from '../../../src/core/manager.js'
-import { CSRF_SESSION_KEY, type Session } from '../../../src/core/session.js'
+import { CSRF_SESSION_KEY, type Session } from '../../../src/session/session.js'
 import { Keyring } from '../../../src/lib/crypto.js'
 import { CsrfError } from '../../../src/lib/errors.js'
 import {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { SessionEvents } from '../../../src/core/events.js'
+import { SessionEvents } from '../../../src/session/events.js'
 import { SessionManager } from '../../../src/core/manager.js'
 import type { SessionDriver } from '../../../src/drivers/contract.js'
 import { MemoryDriver } from '../../../src/drivers/memory.js'

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { createSession, SessionManager } from '../../../src/core/manager.js'
-import { Session } from '../../../src/core/session.js'
+import { Session } from '../../../src/session/session.js'
 import {
   SessionNotStartedError,
   SessionReadonlyError,
