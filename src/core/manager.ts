@@ -47,7 +47,7 @@ const globalExtensions = new Map<string, DriverFactory>()
  */
 export class SessionManager<Data extends SessionData = SessionData, Names extends string = string> {
   readonly config: ResolvedConfig
-  readonly events = new SessionEventEmitter()
+  readonly events = new SessionEventEmitter<Session>()
   readonly #extensions = new Map<string, DriverFactory>()
   readonly #contexts = new Map<string, Promise<SessionContext>>()
   readonly #codec: SessionCodec
@@ -225,17 +225,17 @@ export class SessionManager<Data extends SessionData = SessionData, Names extend
     return this.#metrics.snapshot(options)
   }
 
-  on<E extends SessionEventName>(event: E, listener: (...args: SessionEventMap[E]) => void): this {
+  on<E extends SessionEventName>(event: E, listener: (...args: SessionEventMap<Session>[E]) => void): this {
     this.events.on(event, listener)
     return this
   }
 
-  once<E extends SessionEventName>(event: E, listener: (...args: SessionEventMap[E]) => void): this {
+  once<E extends SessionEventName>(event: E, listener: (...args: SessionEventMap<Session>[E]) => void): this {
     this.events.once(event, listener)
     return this
   }
 
-  off<E extends SessionEventName>(event: E, listener: (...args: SessionEventMap[E]) => void): this {
+  off<E extends SessionEventName>(event: E, listener: (...args: SessionEventMap<Session>[E]) => void): this {
     this.events.off(event, listener)
     return this
   }

@@ -108,7 +108,7 @@ export class UserSessions<Data extends SessionData = SessionData> {
     const session = this.#host.session({ driver: options.driver })
     await session.start()
     session.put(data)
-    session.setUser(userId, options.device)
+    session.auth.setUser(userId, options.device)
     await session.save()
     return toUserSession(session) as UserSession<Data>
   }
@@ -124,7 +124,7 @@ export class UserSessions<Data extends SessionData = SessionData> {
     if (!session) return false
     session.put(data)
     await session.save()
-    return session.persisted
+    return session.status.persisted
   }
 
   /** Extends the session's expiry by a full lifetime from now; false when it is gone. */
@@ -132,7 +132,7 @@ export class UserSessions<Data extends SessionData = SessionData> {
     const session = await this.#load(id, driver)
     if (!session) return false
     const { store, lifetimeMs } = await this.#host.context(driver)
-    await store.touch(session.storageKey, lifetimeMs)
+    await store.touch(session.status.storageKey, lifetimeMs)
     return true
   }
 
@@ -277,7 +277,7 @@ export class UserSessions<Data extends SessionData = SessionData> {
     if (!isWellFormedSessionId(id)) return null
     const session = this.#host.session({ id, driver })
     await session.start()
-    return session.fresh ? null : session
+    return session.status.fresh ? null : session
   }
 
   #markerLifetime(): number {
@@ -326,12 +326,12 @@ function toListed(summary: SessionSummary): ListedSession {
 }
 
 function toUserSession<Data extends SessionData>(session: Session<Data>): UserSession<Data> {
-  const meta = session.meta
+  const meta = session.status.meta
   const now = Date.now()
   const result: UserSession<Data> = {
     id: session.sessionId,
-    key: session.storageKey,
-    userId: session.userId ?? '',
+    key: session.status.storageKey,
+    userId: session.auth.userId ?? '',
     data: session.all(),
     createdAt: meta?.createdAt ?? now,
     lastActiveAt: meta?.lastSeenAt ?? now,

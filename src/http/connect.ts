@@ -36,7 +36,7 @@ export function session<Data extends SessionData = SessionData>(
     lifecycle.begin(req.headers.cookie, { client: lifecycle.wantsClient ? clientFactsOf(req) : undefined }).then((handle) => {
       ;(req as IncomingMessage & SessionRequest<Data>).session = handle.session
       // Read-only and anonymous sessions never commit: leave the response untouched.
-      if (!handle.session.readonly && !handle.anonymous) commitBeforeHeaders(res, handle, onError)
+      if (!handle.session.status.readonly && !handle.anonymous) commitBeforeHeaders(res, handle, onError)
       next()
     }, next)
   }

@@ -26,7 +26,7 @@ export function csrfRequest(
 
 function isCsrfSession(value: unknown): value is CsrfSession {
   const candidate = value as Partial<CsrfSession> | null | undefined
-  return typeof candidate?.csrfToken === 'function' && typeof candidate.get === 'function'
+  return typeof candidate?.auth?.csrfToken === 'function' && typeof candidate.get === 'function'
 }
 
 /** First value of a Node-style header. */

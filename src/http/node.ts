@@ -35,7 +35,7 @@ export function withSession<Data extends SessionData = SessionData>(
       (handle) => {
         const request = req as SessionIncomingMessage<Data>
         request.session = handle.session
-        if (!handle.session.readonly && !handle.anonymous) commitBeforeHeaders(res, handle, onError)
+        if (!handle.session.status.readonly && !handle.anonymous) commitBeforeHeaders(res, handle, onError)
         handler(request, res)
       },
       (error: unknown) => {

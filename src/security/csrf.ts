@@ -6,13 +6,13 @@ import { CsrfError, SessionConfigError } from '../lib/errors.js'
 
 /** What a session must offer for the synchronizer-token mode (a Tessera `Session` does). */
 export interface CsrfSession {
-  csrfToken(): string
+  auth: { csrfToken(): string }
   get(key: string): unknown
 }
 
 export interface CsrfOptions {
   /**
-   * `session` (default): the token lives in the session (`session.csrfToken()`).
+   * `session` (default): the token lives in the session (`session.auth.csrfToken()`).
    * `double-submit`: for sessionless endpoints; the token is a signed random value in a cookie,
    * echoed back in the header or form field.
    */
@@ -194,7 +194,7 @@ export interface CsrfServerResponse {
 
 function isCsrfSession(value: unknown): value is CsrfSession {
   const candidate = value as Partial<CsrfSession> | null | undefined
-  return typeof candidate?.csrfToken === 'function' && typeof candidate.get === 'function'
+  return typeof candidate?.auth?.csrfToken === 'function' && typeof candidate.get === 'function'
 }
 
 function headerOf(req: CsrfIncomingMessage, name: string): string | undefined {
@@ -225,7 +225,7 @@ export function csrf(options: CsrfOptions = {}) {
       if (resolved.mode === 'session') {
         req.csrfToken = () => {
           if (!isCsrfSession(req.session)) throw new SessionConfigError('req.csrfToken() needs the session middleware to run before csrf().')
-          return req.session.csrfToken()
+          return req.session.auth.csrfToken()
         }
       } else {
         let token: string | undefined

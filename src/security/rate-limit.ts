@@ -17,7 +17,7 @@ export interface RateLimitHost {
  */
 export async function limitSessionCreation(host: RateLimitHost, session: Session, facts: ClientFacts): Promise<void> {
   const { security } = host.config
-  if (!security.createLimit || session.readonly || session.persisted || !session.hasPendingWrites) return
+  if (!security.createLimit || session.status.readonly || session.status.persisted || !session.status.hasPendingWrites) return
   const ip = clientIp(facts, security.binding?.trustProxy ?? false)
   await host.users.limitCreation('ip', ip ?? 'unknown')
 }

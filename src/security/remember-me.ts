@@ -124,7 +124,7 @@ export class RememberMe {
     const result = await this.consume(token, options)
     if (result.status === 'valid') {
       await session.regenerate()
-      session.setUser(result.userId, options.device)
+      session.auth.setUser(result.userId, options.device)
     }
     return result
   }
@@ -168,7 +168,7 @@ export class RememberMe {
       const header = req.headers.cookie
       const cookies = typeof header === 'string' ? parseCookie(header, { decode: (value) => value }) : {}
       const token = cookies[this.cookieName]
-      if (!session || token === undefined || session.userId !== undefined || session.readonly) return next()
+      if (!session || token === undefined || session.auth.userId !== undefined || session.status.readonly) return next()
       const userAgent = typeof req.headers['user-agent'] === 'string' ? req.headers['user-agent'] : undefined
       const device: DeviceInfo = {}
       if (req.socket?.remoteAddress) device.ip = req.socket.remoteAddress

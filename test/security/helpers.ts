@@ -75,7 +75,7 @@ export async function startApp(config: SessionManagerOptions, cleanup: () => voi
   const handle = (route: (req: SessionReq, res: Response) => Promise<unknown> | unknown) => (req: Request, res: Response, next: NextFunction) => {
     Promise.resolve(route(req as SessionReq, res)).catch(next)
   }
-  app.get('/whoami', handle((req, res) => res.json({ fresh: req.session.fresh, user: req.session.userId ?? null, data: req.session.all() })))
+  app.get('/whoami', handle((req, res) => res.json({ fresh: req.session.status.fresh, user: req.session.auth.userId ?? null, data: req.session.all() })))
   app.get('/token', handle((req, res) => res.json({ token: req.csrfToken() })))
   app.post('/put', handle((req, res) => {
     for (const [key, value] of Object.entries(req.body as Record<string, unknown>)) req.session.put(key, value)
@@ -92,7 +92,7 @@ export async function startApp(config: SessionManagerOptions, cleanup: () => voi
   app.post('/login', handle(async (req, res) => {
     const { user, remember: keep } = req.body as { user: string; remember?: boolean }
     await req.session.regenerate()
-    req.session.setUser(user)
+    req.session.auth.setUser(user)
     if (keep) res.append('set-cookie', remember.setCookie(await remember.issue(user)))
     res.json({ ok: true })
   }))

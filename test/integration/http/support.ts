@@ -118,11 +118,11 @@ export class FailingDriver implements SessionDriver {
  * their framework. Each returns the JSON body (or a redirect location).
  */
 export const routes: Record<string, (session: Session, body: Record<string, unknown>) => Promise<{ json?: unknown; redirect?: string }>> = {
-  'GET /whoami': async (session) => ({ json: { id: session.getId(), user: session.get('user') ?? null } }),
+  'GET /whoami': async (session) => ({ json: { id: session.sessionId, user: session.get('user') ?? null } }),
   'POST /login': async (session, body) => {
     session.put('user', body.user ?? 'ada')
     await session.regenerate()
-    return { json: { id: session.getId() } }
+    return { json: { id: session.sessionId } }
   },
   'POST /count': async (session) => ({ json: { n: session.increment('n') } }),
   'POST /flash': async (session) => {
@@ -134,7 +134,7 @@ export const routes: Record<string, (session: Session, body: Record<string, unkn
     await session.invalidate()
     return { json: { ok: true } }
   },
-  'GET /token': async (session) => ({ json: { token: session.csrfToken() } }),
+  'GET /token': async (session) => ({ json: { token: session.auth.csrfToken() } }),
 }
 
 /** What a test asks an adapter's server to mount besides the session middleware. */

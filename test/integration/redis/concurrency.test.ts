@@ -45,7 +45,7 @@ for (const encrypted of [false, true]) {
       const first = await sessions.open()
       first.put('owner', 'ada')
       await first.save()
-      const id = first.getId()
+      const id = first.sessionId
       await Promise.all(
         Array.from({ length: N }, async (_, i) => {
           const session = await sessions.open({ id })
@@ -63,7 +63,7 @@ for (const encrypted of [false, true]) {
       const first = await sessions.open()
       first.put('n', 0)
       await first.save()
-      const id = first.getId()
+      const id = first.sessionId
       await Promise.all(
         Array.from({ length: N }, async () => {
           const session = await sessions.open({ id })

@@ -71,8 +71,8 @@ describe('redis driver: against 127.0.0.1:6379', { skip: missing ?? false }, () 
     const session = await manager.open()
     session.put('cart', 3)
     await session.save()
-    assert.equal((await manager.open({ id: session.getId() })).get('cart'), 3)
-    assert.equal(await redis().exists(`${prefix}{${SessionManager.storageKey(session.getId())}}`), 1)
+    assert.equal((await manager.open({ id: session.sessionId })).get('cart'), 3)
+    assert.equal(await redis().exists(`${prefix}{${SessionManager.storageKey(session.sessionId)}}`), 1)
   })
 
   it('uses an injected client and leaves it open on close()', async () => {

@@ -30,9 +30,9 @@ describe('manager.metrics()', () => {
     assert.equal(metrics.sessions.active, 2)
 
     // Login: regenerate is not a creation and its old id is not an ending.
-    const again = await m.open({ id: a.getId() })
+    const again = await m.open({ id: a.sessionId })
     await again.regenerate()
-    again.setUser('alice')
+    again.auth.setUser('alice')
     await again.save()
     metrics = m.metrics()
     assert.equal(metrics.counts.regenerated, 1)
@@ -42,7 +42,7 @@ describe('manager.metrics()', () => {
     assert.equal(metrics.sessions.uniqueUsers, 1)
 
     // Logout ends a session.
-    const loaded = await m.open({ id: b.getId() })
+    const loaded = await m.open({ id: b.sessionId })
     await loaded.invalidate()
     metrics = m.metrics()
     assert.equal(metrics.counts.invalidated, 1)
@@ -115,9 +115,9 @@ describe('manager.metrics()', () => {
     const s = await m.open()
     s.put('a', 1)
     await s.save()
-    const loaded = await m.open({ id: s.getId() })
+    const loaded = await m.open({ id: s.sessionId })
     assert.equal(loaded.get('a'), 1)
-    await assert.rejects(m.open({ id: s.getId(), driver: 'flaky' }), { code: 'E_SESSION_STORE' })
+    await assert.rejects(m.open({ id: s.sessionId, driver: 'flaky' }), { code: 'E_SESSION_STORE' })
     const { drivers, errors } = m.metrics()
     assert.ok(drivers.memory, 'memory driver reported')
     assert.equal(drivers.memory.operations.write?.calls, 1)

@@ -109,7 +109,7 @@ for (const [name, base] of Object.entries(drivers)) {
       session.put('cart', 1)
       await session.save()
       await session.regenerate()
-      session.setUser('u5')
+      session.auth.setUser('u5')
       await session.save()
       assert.equal(await manager.getSession(elsewhere.id), null)
       assert.equal((await manager.getSession(session.sessionId))?.userId, 'u5')
