@@ -6,7 +6,10 @@ export { createSession } from './core/manager.js'
 // The manager with HTTP entry points (middleware(), readonlySession()); core stays HTTP-free.
 export { SessionManager } from './session-manager.js'
 export type { OpenOptions, SessionClass, SessionManagerOptions } from './core/manager.js'
-export { Session, Session as SessionStore } from './session/session.js'
+export { Session } from './session/session.js'
+// The seed aliases (docs/seeds.md): installed on load; SessionStore is seed 001's name of Session.
+import './aliases.js'
+export { SessionStore } from './aliases.js'
 export type { ArrayKeys, NumericKeys, SessionContext, SessionData, SessionInit } from './session/session.js'
 export { defineConfig, resolveConfig, MAX_COOKIE_AGE_MS } from './core/config.js'
 export type {

@@ -52,6 +52,38 @@ describe('manager.metrics()', () => {
     await m.close()
   })
 
+  it('regenerate emits no DESTROYED and ends no session: counts, totals and ended lengths stay right', async () => {
+    const m = manager()
+    const destroyed: string[] = []
+    m.on(SessionEvents.DESTROYED, (id) => destroyed.push(id))
+    const session = await m.open()
+    session.put('n', 1)
+    await session.save()
+    const createdAt = session.status.meta?.createdAt
+    const oldId = session.sessionId
+    await session.regenerate()
+    await session.regenerate()
+    assert.deepEqual(destroyed, [], 'a regenerate retires an id; it destroys no session')
+    assert.notEqual(session.sessionId, oldId)
+    assert.equal(session.status.meta?.createdAt, createdAt, 'the session keeps its creation time')
+    let metrics = m.metrics()
+    assert.equal(metrics.counts.regenerated, 2)
+    assert.equal(metrics.counts.created, 1)
+    assert.equal(metrics.counts.destroyed, 0)
+    assert.equal(metrics.sessions.total, 1)
+    assert.equal(metrics.sessions.averageEndedLengthMs, 0, 'the retired id is not an ended session')
+
+    await new Promise((resolve) => setTimeout(resolve, 5))
+    const liveId = session.sessionId
+    await session.invalidate()
+    assert.deepEqual(destroyed, [liveId], 'logout is the one ending')
+    metrics = m.metrics()
+    assert.equal(metrics.counts.destroyed, 1)
+    assert.equal(metrics.sessions.total, 0)
+    assert.ok(metrics.sessions.averageEndedLengthMs >= 5, 'the ended length runs from the original creation')
+    await m.close()
+  })
+
   it('a fresh session that is never stored is not counted', async () => {
     const m = manager()
     const s = await m.open()
