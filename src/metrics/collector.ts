@@ -51,7 +51,7 @@ export interface SessionMetrics {
     activeWindowMs: number
     /** Distinct user ids among the tracked sessions (sessions bound with `setUser`). */
     uniqueUsers: number
-    /** Mean age (now − created) of the tracked live sessions, as seed 003 defines session length; 0 when none. */
+    /** Mean age (now − created) of the tracked live sessions, as the seeds define session length (docs/seeds.md); 0 when none. */
     averageLengthMs: number
     /** Mean lifetime (ended − created) of tracked sessions that were destroyed; 0 when none. */
     averageEndedLengthMs: number

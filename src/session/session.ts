@@ -1,5 +1,5 @@
 import type { StoredRecord } from '../drivers/contract.js'
-import { SessionContextError } from '../lib/errors.js'
+import { SessionContextError, SessionNotStartedError } from '../lib/errors.js'
 import { isWellFormedSessionId, storageKeyFor } from '../lib/ids.js'
 import { CSRF_SESSION_KEY, SessionAuth, newCsrfToken } from './auth.js'
 import type { SessionContext } from './context.js'
@@ -140,6 +140,7 @@ export class Session<Data extends SessionData = SessionData> {
 
   /** The store, codec and rules this session runs with (available once started). */
   protected get context(): SessionContext {
+    if (!this.#state.context && this.#pendingContext) throw new SessionNotStartedError('context')
     return this.#state.ctx
   }
 

@@ -43,7 +43,7 @@ export class SessionState {
   }
 
   get values(): SessionValues {
-    if (!this.#values) throw new SessionNotStartedError('all')
+    if (!this.#values) throw new SessionNotStartedError('get')
     return this.#values
   }
 

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { SEED_ALIASES, SessionStore } from '../../src/aliases.js'
-import { SessionManager } from '../../src/core/manager.js'
 import * as tessera from '../../src/index.js'
+import { createSession, SessionManager } from '../../src/index.js'
 import { SessionReadonlyError } from '../../src/lib/errors.js'
 import { Session } from '../../src/session/session.js'
 
@@ -23,12 +23,11 @@ const BEHAVES: Record<string, () => Promise<void>> = {
     assert.equal(tessera.SessionStore, tessera.Session)
   },
   async initiate() {
-    const { manager } = setup()
-    const writable = manager.session()
+    const writable = createSession()
     await writable.initiate()
     assert.equal(writable.status.initiated, true)
     assert.equal(writable.status.readonly, false)
-    const readonly = manager.session()
+    const readonly = createSession()
     await readonly.initiate(true)
     assert.equal(readonly.status.readonly, true)
     assert.throws(() => readonly.put('a', 1), SessionReadonlyError)
@@ -75,7 +74,7 @@ const BEHAVES: Record<string, () => Promise<void>> = {
     assert.equal(again.fresh, again.status.fresh)
   },
   async initiated() {
-    const session = setup().manager.session()
+    const session = createSession()
     assert.equal(session.initiated, false)
     await session.start()
     assert.equal(session.initiated, true)
