@@ -98,7 +98,7 @@ export class Session<Data extends SessionData = SessionData> {
 
   /** Sends this request's changes to the store (nothing for a read-only session). */
   async save(): Promise<void> {
-    this.#state.assert('save', 'read')
+    this.#state.assert('save', 'read') // not 'write': a read-only session saves nothing, without an error
     if (this.#state.readonly) return
     if ((await persist(this.#state)) === 'stored') this.#state.ctx.events.emit(SessionEvents.COMMITTED, this)
   }

@@ -396,6 +396,25 @@ describe('RACE: concurrent requests on one session', () => {
   })
 })
 
+describe('the Session class', () => {
+  it('orchestrates: lifecycle, sessionId, the data and flash API, and two views (status, auth) — no more', () => {
+    const session = createSession()
+    const members = new Set([
+      ...Object.getOwnPropertyNames(Session.prototype).filter((name) => name !== 'constructor' && name !== 'context'),
+      ...Object.keys(session),
+    ])
+    for (const alias of ['initiate', 'commit', 'getId', 'flush', 'keep', 'fresh', 'initiated', 'readonly']) {
+      assert.ok(!Object.hasOwn(Session.prototype, alias) || !Object.getOwnPropertyDescriptor(Session.prototype, alias)?.enumerable)
+      members.delete(alias) // installed by src/aliases.ts when loaded, see docs/seeds.md
+    }
+    assert.deepEqual([...members].sort(), [
+      'all', 'auth', 'clear', 'decrement', 'except', 'flash', 'flashAll', 'flashExcept', 'flashMessages', 'flashOnly', 'forget', 'get', 'has',
+      'increment', 'invalidate', 'only', 'pull', 'push', 'put', 'reflash', 'reflashExcept', 'reflashOnly', 'regenerate', 'save', 'sessionId',
+      'start', 'status',
+    ])
+  })
+})
+
 describe('custom session classes', () => {
   it('Session can be extended; a manager gives the subclass its store', async () => {
     class CartSession extends Session<{ items: string[] }> {
