@@ -6,8 +6,11 @@ export { createSession } from './manager/manager.js'
 // The manager with HTTP entry points (middleware(), readonlySession()); core stays HTTP-free.
 export { SessionManager } from './session-manager.js'
 export type { OpenOptions, SessionClass, SessionManagerOptions } from './manager/manager.js'
-export { Session, Session as SessionStore } from './core/session.js'
-export type { ArrayKeys, NumericKeys, SessionContext, SessionData, SessionInit } from './core/session.js'
+export { Session } from './session/session.js'
+// The seed aliases (docs/seeds.md): installed on load; SessionStore is seed 001's name of Session.
+import './aliases.js'
+export { SessionStore } from './aliases.js'
+export type { ArrayKeys, NumericKeys, SessionContext, SessionData, SessionInit } from './session/session.js'
 export { defineConfig, resolveConfig, MAX_COOKIE_AGE_MS } from './config/resolve.js'
 export type {
   CookieConfig,
@@ -19,16 +22,16 @@ export type {
   StandardSchemaResult,
   StandardSchemaV1,
 } from './config/resolve.js'
-export { SessionEvents, SessionEventEmitter } from './core/events.js'
-export { MetricsCollector } from './core/metrics.js'
-export type { DriverMetrics, LatencyStats, MetricsOptions, MetricsSample, SessionMetrics } from './core/metrics.js'
-export type { StoreObserver, StoreOperation } from './core/store.js'
-export type { SessionEventMap, SessionEventName } from './core/events.js'
-export { FlashMessages } from './core/flash.js'
-export { SessionCodec } from './core/codec.js'
-export { typedJsonSerializer } from './core/serializer.js'
-export type { Serializer } from './core/serializer.js'
-export { GuardedStore } from './core/store.js'
+export { SessionEvents, SessionEventEmitter } from './session/events.js'
+export { MetricsCollector } from './metrics/collector.js'
+export type { DriverMetrics, LatencyStats, MetricsOptions, MetricsSample, SessionMetrics } from './metrics/collector.js'
+export type { StoreObserver, StoreOperation } from './session/store.js'
+export type { SessionEventMap, SessionEventName } from './session/events.js'
+export { FlashMessages } from './session/flash.js'
+export { SessionCodec } from './session/codec.js'
+export { typedJsonSerializer } from './session/serializer.js'
+export type { Serializer } from './session/serializer.js'
+export { GuardedStore } from './session/store.js'
 export { supports } from './drivers/contract.js'
 export type {
   Change,
@@ -79,8 +82,8 @@ export type { BindingResult, ClientFacts } from './security/binding.js'
 export { limitSessionCreation } from './security/rate-limit.js'
 export { clientFactsOf, securityHooks } from './http/security-hooks.js'
 export type { SecurityHost } from './http/security-hooks.js'
-export { CSRF_SESSION_KEY } from './core/session.js'
-export type { SessionGuards } from './core/session.js'
+export { CSRF_SESSION_KEY } from './session/session.js'
+export type { SessionGuards } from './session/session.js'
 export type { CreateSessionOptions, RevokeAllOptions, UserSession, UserSessions } from './users/users.js'
 export type { ListedSession } from './users/listing.js'
 export type {

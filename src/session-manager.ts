@@ -1,5 +1,5 @@
 import { SessionManager as CoreSessionManager } from './manager/manager.js'
-import type { SessionData } from './core/session.js'
+import type { SessionData } from './session/session.js'
 import { session as connectSession, type ConnectMiddleware } from './http/connect.js'
 import type { SessionMiddlewareOptions } from './http/lifecycle.js'
 

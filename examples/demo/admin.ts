@@ -35,7 +35,7 @@ export function adminRouter(manager: SessionManager, options: { password: string
     <h1 id="admin-signin">Admin sign-in</h1>
     <p class="lead">The demo’s admin password is <kbd>admin</kbd> unless <code>ADMIN_PASSWORD</code> is set.</p>
     <form method="post" action="/admin/login" class="stack">
-      <input type="hidden" name="_csrf" value="${r.session.csrfToken()}">
+      <input type="hidden" name="_csrf" value="${r.session.auth.csrfToken()}">
       <div class="field"><label for="admin-password">Admin password</label>
       <input id="admin-password" name="password" type="password" autocomplete="current-password" required autofocus></div>
       <button type="submit" class="button primary">Sign in</button>
@@ -64,7 +64,7 @@ export function adminRouter(manager: SessionManager, options: { password: string
 
   router.get('/', guard, (req, res) => {
     const r = req as Req
-    const token = r.session.csrfToken()
+    const token = r.session.auth.csrfToken()
     const body = html`<h1>Sessions</h1>${renderDashboard(manager.metrics({ topUsers: 20 }), { csrfToken: token, revokeAction: '/admin/revoke' })}`
     res.type('html').send(layout(body, { title: 'Admin', area: 'admin', user: 'admin', csrfToken: token, current: 'admin', flash: flashOf(r), scripts: ['/assets/admin.js'] }))
   })

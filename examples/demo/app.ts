@@ -63,15 +63,15 @@ export function createDemoApp(options: DemoOptions = {}) {
   app.use(csrf())
 
   const signedIn = (req: Request, res: Response, next: NextFunction) => {
-    if ((req as Req).session.userId === undefined) return res.redirect(303, '/login')
+    if ((req as Req).session.auth.userId === undefined) return res.redirect(303, '/login')
     next()
   }
   const say = (session: Session, kind: Flash['kind'], text: string) => session.flash('flash', { kind, text })
 
   app.get('/login', (req, res) => {
     const { session } = req as Req
-    if (session.userId !== undefined) return res.redirect(303, '/')
-    res.type('html').send(loginPage(session.csrfToken(), { flash: flashOf(session), username: session.flashMessages.get('username') as string | undefined }))
+    if (session.auth.userId !== undefined) return res.redirect(303, '/')
+    res.type('html').send(loginPage(session.auth.csrfToken(), { flash: flashOf(session), username: session.flashMessages.get('username') as string | undefined }))
   })
 
   app.post('/login', async (req, res) => {
@@ -85,7 +85,7 @@ export function createDemoApp(options: DemoOptions = {}) {
     const device = deviceOf(req)
     // A new id at every privilege change: a session id planted before login is now worthless.
     await session.regenerate()
-    session.setUser(username, device)
+    session.auth.setUser(username, device)
     if (req.body.remember === '1') res.append('set-cookie', remember.setCookie(await remember.issue(username, { device })))
     say(session, 'success', `Welcome, ${username}. You are signed in.`)
     res.redirect(303, '/')
@@ -96,12 +96,12 @@ export function createDemoApp(options: DemoOptions = {}) {
     const visits = session.increment('visits')
     res.type('html').send(
       dashboardPage({
-        user: session.userId as string,
-        csrfToken: session.csrfToken(),
+        user: session.auth.userId as string,
+        csrfToken: session.auth.csrfToken(),
         visits,
         notes: session.get('notes', []) as string[],
         flash: flashOf(session),
-        sessionStartedAt: session.meta?.createdAt,
+        sessionStartedAt: session.status.meta?.createdAt,
         driver,
       }),
     )
@@ -120,22 +120,22 @@ export function createDemoApp(options: DemoOptions = {}) {
 
   app.get('/devices', signedIn, async (req, res) => {
     const { session } = req as Req
-    const sessions = await manager.listSessions(session.userId as string)
-    res.type('html').send(devicesPage({ user: session.userId as string, csrfToken: session.csrfToken(), sessions, currentKey: session.storageKey, flash: flashOf(session) }))
+    const sessions = await manager.listSessions(session.auth.userId as string)
+    res.type('html').send(devicesPage({ user: session.auth.userId as string, csrfToken: session.auth.csrfToken(), sessions, currentKey: session.status.storageKey, flash: flashOf(session) }))
   })
 
   app.post('/devices/revoke', signedIn, async (req, res) => {
     const { session } = req as Req
     const key = typeof req.body?.key === 'string' ? req.body.key : ''
     // { userId } makes sure people can only sign out their own devices.
-    const revoked = key !== session.storageKey && (await manager.revokeSession(key, { userId: session.userId as string }))
+    const revoked = key !== session.status.storageKey && (await manager.revokeSession(key, { userId: session.auth.userId as string }))
     say(session, revoked ? 'success' : 'info', revoked ? 'That device is signed out.' : 'That device was already signed out.')
     res.redirect(303, '/devices')
   })
 
   app.post('/devices/revoke-all', signedIn, async (req, res) => {
     const { session } = req as Req
-    const count = await manager.revokeAll(session.userId as string)
+    const count = await manager.revokeAll(session.auth.userId as string)
     await session.invalidate()
     res.append('set-cookie', remember.clearCookie())
     say(session, 'success', `Signed out everywhere (${count} ${count === 1 ? 'session' : 'sessions'} ended).`)

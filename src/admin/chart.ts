@@ -1,4 +1,4 @@
-import type { MetricsSample } from '../core/metrics.js'
+import type { MetricsSample } from '../metrics/collector.js'
 import { html, type SafeHtml } from './html.js'
 
 export interface ChartOptions {

@@ -1,4 +1,4 @@
-import type { SessionMetrics } from '../core/metrics.js'
+import type { SessionMetrics } from '../metrics/collector.js'
 import { sessionsChart } from './chart.js'
 import { html, type SafeHtml } from './html.js'
 

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import type { Session, SessionData } from '../core/session.js'
+import type { Session, SessionData } from '../session/session.js'
 import { clientFactsOf } from './security-hooks.js'
 import { SessionLifecycle, type AnyManager, type SessionMiddlewareOptions } from './lifecycle.js'
 import { commitBeforeHeaders } from './response.js'
@@ -37,7 +37,7 @@ export function session<Data extends SessionData = SessionData>(
     lifecycle.begin(req.headers.cookie, { client: lifecycle.wantsClient ? clientFactsOf(req) : undefined }).then((handle) => {
       ;(req as IncomingMessage & SessionRequest<Data>).session = handle.session
       // Read-only and anonymous sessions never commit: leave the response untouched.
-      if (!handle.session.readonly && !handle.anonymous) commitBeforeHeaders(res, handle, onError)
+      if (!handle.session.status.readonly && !handle.anonymous) commitBeforeHeaders(res, handle, onError)
       next()
     }, next)
   }

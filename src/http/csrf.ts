@@ -38,7 +38,7 @@ export function csrfRequest(
 
 function isCsrfSession(value: unknown): value is CsrfSession {
   const candidate = value as Partial<CsrfSession> | null | undefined
-  return typeof candidate?.csrfToken === 'function' && typeof candidate.get === 'function'
+  return typeof candidate?.auth?.csrfToken === 'function' && typeof candidate.get === 'function'
 }
 
 /** First value of a Node-style header. */
@@ -70,7 +70,7 @@ export function csrf(options: CsrfOptions = {}) {
       if (resolved.mode === 'session') {
         req.csrfToken = () => {
           if (!isCsrfSession(req.session)) throw new SessionConfigError('req.csrfToken() needs the session middleware to run before csrf().')
-          return req.session.csrfToken()
+          return req.session.auth.csrfToken()
         }
       } else {
         let token: string | undefined

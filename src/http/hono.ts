@@ -1,4 +1,4 @@
-import type { Session, SessionData } from '../core/session.js'
+import type { Session, SessionData } from '../session/session.js'
 import { resolveCsrfOptions, verifyCsrf, type CsrfOptions } from '../security/csrf.js'
 import { csrfRequest } from './csrf.js'
 import { clientFactsReader, errorResponse, type FetchSessionOptions } from './fetch.js'

@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http'
-import type { Session, SessionData } from '../core/session.js'
+import type { Session, SessionData } from '../session/session.js'
 import { resolveCsrfOptions, verifyCsrf, type CsrfOptions } from '../security/csrf.js'
 import { clientFactsOf } from './security-hooks.js'
 import { csrfRequest } from './csrf.js'

@@ -1,6 +1,6 @@
-import { SessionEvents } from '../core/events.js'
+import { SessionEvents } from '../session/events.js'
 import type { SessionManager } from '../manager/manager.js'
-import type { Session, SessionData } from '../core/session.js'
+import type { Session, SessionData } from '../session/session.js'
 import { supports } from '../drivers/contract.js'
 import type { Unlock } from '../drivers/contract.js'
 import { parseDuration, type Duration } from '../lib/durations.js'
@@ -8,7 +8,7 @@ import { RateLimitError, SessionConfigError, SessionError, SessionStoreError } f
 import { storageKeyFor } from '../lib/ids.js'
 import type { ClientFacts } from '../security/binding.js'
 import { clientFactsOf, securityHooks, type SecurityHost } from './security-hooks.js'
-import type { GuardedStore } from '../core/store.js'
+import type { GuardedStore } from '../session/store.js'
 import { cookieAttributes, RequestCookies, signId, verifyId } from './cookies.js'
 
 /** Options every adapter takes. */
@@ -253,13 +253,14 @@ export class RequestSession<Data extends SessionData = SessionData> {
   skipCommit(): boolean {
     if (this.#committed) return true
     const { session } = this
+    const { status } = session
     const skip =
-      !session.initiated ||
-      session.readonly ||
+      !status.initiated ||
+      status.readonly ||
       this.anonymous ||
       (!this.#facts.guard &&
-        !session.needsSave() &&
-        (session.persisted ? session.getId() === this.#initialId && !(this.#flags & ROTATED) : !(this.#flags & PRESENTED)))
+        !status.needsSave() &&
+        (status.persisted ? session.sessionId === this.#initialId && !(this.#flags & ROTATED) : !(this.#flags & PRESENTED)))
     if (skip) {
       this.#committed = true
       this.#releaseLock()
@@ -286,8 +287,9 @@ export class RequestSession<Data extends SessionData = SessionData> {
     const { session, cookies } = this
     const facts = this.#facts
     // A lazy session the handler never started was not loaded: nothing to save, no cookie to set.
-    if (!session.initiated || session.readonly || this.anonymous) return NO_COOKIES
-    const seenBefore = session.meta?.lastSeenAt
+    const { status } = session
+    if (!status.initiated || status.readonly || this.anonymous) return NO_COOKIES
+    const seenBefore = status.meta?.lastSeenAt
     try {
       // Inside the try: a store fault while taking a rate-limit token follows onStoreError too.
       if (facts.guard) await securityHooks.beforeCommit(facts.guard, session, this.#client)
@@ -300,10 +302,10 @@ export class RequestSession<Data extends SessionData = SessionData> {
       return NO_COOKIES
     }
     const { name } = facts.manager.cookie
-    if (session.persisted) {
-      const id = session.getId()
+    if (status.persisted) {
+      const id = session.sessionId
       // A touch or write moved the expiry: a cookie with Max-Age must move with it.
-      const refreshed = !facts.clearWithBrowser && session.meta?.lastSeenAt !== seenBefore
+      const refreshed = !facts.clearWithBrowser && status.meta?.lastSeenAt !== seenBefore
       if (id !== this.#initialId || this.#flags & ROTATED || refreshed) {
         cookies.set(name, signId(facts.manager.keyring, id), { maxAge: facts.maxAge })
       }

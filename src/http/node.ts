@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import type { Session, SessionData } from '../core/session.js'
+import type { Session, SessionData } from '../session/session.js'
 import { clientFactsOf } from './security-hooks.js'
 import { errorHeaders, SessionLifecycle, statusOf, statusText, type AnyManager, type SessionMiddlewareOptions } from './lifecycle.js'
 import { commitBeforeHeaders } from './response.js'
@@ -37,7 +37,7 @@ export function withSession<Data extends SessionData = SessionData>(
       (handle) => {
         const request = req as SessionIncomingMessage<Data>
         request.session = handle.session
-        if (!handle.session.readonly && !handle.anonymous) commitBeforeHeaders(res, handle, onError)
+        if (!handle.session.status.readonly && !handle.anonymous) commitBeforeHeaders(res, handle, onError)
         handler(request, res)
       },
       (error: unknown) => {

@@ -1,4 +1,4 @@
-import { Session } from '../core/session.js'
+import { Session } from '../session/session.js'
 import type { DeviceInfo } from '../drivers/contract.js'
 import type { RememberMe } from '../security/remember-me.js'
 import { parseCookies } from './cookies.js'
@@ -15,7 +15,7 @@ export interface RememberMeIncomingMessage {
 /**
  * Connect-style middleware, mounted after the session middleware: a request without a signed-in
  * session that carries a remember-me cookie is signed in from it (and the cookie rotated); a bad
- * token's cookie is cleared. `req.session.userId` tells the app who is signed in.
+ * token's cookie is cleared. `req.session.auth.userId` tells the app who is signed in.
  * `app.use(rememberMeMiddleware(rememberMe(manager)))`.
  */
 export function rememberMeMiddleware(remember: RememberMe) {
@@ -27,7 +27,7 @@ export function rememberMeMiddleware(remember: RememberMe) {
     const session = req.session instanceof Session ? req.session : undefined
     const header = req.headers.cookie
     const token = parseCookies(typeof header === 'string' ? header : undefined)[remember.cookieName]
-    if (!session || token === undefined || session.userId !== undefined || session.readonly) return next()
+    if (!session || token === undefined || session.auth.userId !== undefined || session.status.readonly) return next()
     const userAgent = typeof req.headers['user-agent'] === 'string' ? req.headers['user-agent'] : undefined
     const device: DeviceInfo = {}
     if (req.socket?.remoteAddress) device.ip = req.socket.remoteAddress

@@ -61,6 +61,16 @@ export class SessionNotStartedError extends SessionError {
   }
 }
 
+/** A Session was constructed without a store (`new Session()`), so it cannot start. */
+export class SessionContextError extends SessionError {
+  constructor() {
+    super(
+      'This session has no store to load from or save to: it was constructed without a context. Get sessions from a manager (`await manager.open()`, or `manager.prepare()` for one not started yet; subclasses through the `sessionClass` option), or use `createSession(config)`.',
+      { code: 'E_SESSION_NO_CONTEXT', status: 500 },
+    )
+  }
+}
+
 /** `increment`/`decrement` on a value that is not a number. */
 export class SessionTypeError extends SessionError {
   constructor(message: string) {

@@ -3,12 +3,12 @@ import { BUILTIN_DRIVERS, isBuiltinDriver, type DriverConfig, type DriverFactory
 import type { Keyring } from '../lib/crypto.js'
 import { SessionConfigError, SessionError } from '../lib/errors.js'
 import { storageKeyFor } from '../lib/ids.js'
-import { SessionCodec } from '../core/codec.js'
+import { SessionCodec } from '../session/codec.js'
 import { resolveConfig, type ResolvedConfig, type ResolvedCookie, type SessionConfig } from '../config/resolve.js'
-import { SessionEventEmitter, SessionEvents, type SessionEventMap, type SessionEventName } from '../core/events.js'
-import { MetricsCollector, type MetricsOptions, type SessionMetrics } from '../core/metrics.js'
-import { Session, type SessionContext, type SessionData, type SessionInit } from '../core/session.js'
-import { GuardedStore } from '../core/store.js'
+import { SessionEventEmitter, SessionEvents, type SessionEventMap, type SessionEventName } from '../session/events.js'
+import { MetricsCollector, type MetricsOptions, type SessionMetrics } from '../metrics/collector.js'
+import { Session, type SessionContext, type SessionData, type SessionInit } from '../session/session.js'
+import { GuardedStore } from '../session/store.js'
 import { SecurityState } from '../security/security-state.js'
 import { sessionGuards } from '../users/guards.js'
 import type { ListedSession } from '../users/listing.js'
@@ -49,7 +49,7 @@ const globalExtensions = new Map<string, DriverFactory>()
  */
 export class SessionManager<Data extends SessionData = SessionData, Names extends string = string> {
   readonly config: ResolvedConfig
-  readonly events = new SessionEventEmitter()
+  readonly events = new SessionEventEmitter<Session>()
   /** Server-side security state (rate-limit buckets, revocation markers, remember-me's store): for the security features, not for apps. */
   readonly security: SecurityState
   readonly #extensions = new Map<string, DriverFactory>()
@@ -234,17 +234,17 @@ export class SessionManager<Data extends SessionData = SessionData, Names extend
     return this.#metrics.snapshot(options)
   }
 
-  on<E extends SessionEventName>(event: E, listener: (...args: SessionEventMap[E]) => void): this {
+  on<E extends SessionEventName>(event: E, listener: (...args: SessionEventMap<Session>[E]) => void): this {
     this.events.on(event, listener)
     return this
   }
 
-  once<E extends SessionEventName>(event: E, listener: (...args: SessionEventMap[E]) => void): this {
+  once<E extends SessionEventName>(event: E, listener: (...args: SessionEventMap<Session>[E]) => void): this {
     this.events.once(event, listener)
     return this
   }
 
-  off<E extends SessionEventName>(event: E, listener: (...args: SessionEventMap[E]) => void): this {
+  off<E extends SessionEventName>(event: E, listener: (...args: SessionEventMap<Session>[E]) => void): this {
     this.events.off(event, listener)
     return this
   }

@@ -1,7 +1,7 @@
 import { isIP } from 'node:net'
-import { SessionEvents, type SessionEventEmitter } from '../core/events.js'
+import { SessionEvents, type SessionEventEmitter } from '../session/events.js'
 import type { ResolvedBinding } from '../config/security.js'
-import type { Session } from '../core/session.js'
+import type { Session } from '../session/session.js'
 import { sha256, safeEqual } from '../lib/crypto.js'
 
 /** What the binding check needs to know about the request; adapters fill it from their request. */
@@ -106,7 +106,7 @@ export async function enforceBinding(
   policy: ResolvedBinding | null,
   events?: SessionEventEmitter,
 ): Promise<BindingResult> {
-  if (!policy || session.fresh) return 'unbound'
+  if (!policy || session.status.fresh) return 'unbound'
   const bound = readFingerprint(session.get(BINDING_SESSION_KEY))
   if (!bound) return 'unbound'
   const current = fingerprint(facts, policy)
@@ -122,7 +122,7 @@ export async function enforceBinding(
   const action = policy.onMismatch
   events?.emit(SessionEvents.BINDING_MISMATCH, session, { fields, action })
   if (action === 'log') return 'mismatch-logged'
-  if (!session.readonly) await session.invalidate()
+  if (!session.status.readonly) await session.invalidate()
   return 'rejected'
 }
 
@@ -131,8 +131,8 @@ export async function enforceBinding(
  * yet. Call it before the session is saved (the lifecycle does, just before commit).
  */
 export function bindSession(session: Session, facts: ClientFacts, policy: ResolvedBinding | null): void {
-  if (!policy || session.readonly || session.invalidated) return
+  if (!policy || session.status.readonly || session.status.invalidated) return
   if (readFingerprint(session.get(BINDING_SESSION_KEY))) return
-  if (!session.persisted && !session.hasPendingWrites) return
+  if (!session.status.persisted && !session.status.hasPendingWrites) return
   session.put(BINDING_SESSION_KEY, fingerprint(facts, policy))
 }

@@ -1,17 +1,18 @@
 import { randomBytes } from 'node:crypto'
-import { CSRF_SESSION_KEY } from '../core/session.js'
+import { CSRF_SESSION_KEY } from '../session/session.js'
+import { parseCookie, stringifySetCookie } from 'cookie'
 import { safeEqual, type Keyring } from '../lib/crypto.js'
 import { CsrfError, SessionConfigError } from '../lib/errors.js'
 
 /** What a session must offer for the synchronizer-token mode (a Tessera `Session` does). */
 export interface CsrfSession {
-  csrfToken(): string
+  auth: { csrfToken(): string }
   get(key: string): unknown
 }
 
 export interface CsrfOptions {
   /**
-   * `session` (default): the token lives in the session (`session.csrfToken()`).
+   * `session` (default): the token lives in the session (`session.auth.csrfToken()`).
    * `double-submit`: for sessionless endpoints; the token is a signed random value in a cookie,
    * echoed back in the header or form field.
    */

@@ -1,5 +1,5 @@
 import { numberField, readState, stateKey, withStateLock, writeState } from './state.js'
-import type { GuardedStore } from '../core/store.js'
+import type { GuardedStore } from '../session/store.js'
 
 export interface BucketRule {
   points: number

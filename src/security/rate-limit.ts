@@ -1,5 +1,6 @@
 import type { ResolvedConfig } from '../config/resolve.js'
-import type { Session } from '../core/session.js'
+import type { Session } from '../session/session.js'
+import type { UserSessions } from '../users/users.js'
 import { clientIp, type ClientFacts } from './binding.js'
 import type { SecurityState } from './security-state.js'
 
@@ -17,7 +18,7 @@ export interface RateLimitHost {
  */
 export async function limitSessionCreation(host: RateLimitHost, session: Session, facts: ClientFacts): Promise<void> {
   const { security } = host.config
-  if (!security.createLimit || session.readonly || session.persisted || !session.hasPendingWrites) return
+  if (!security.createLimit || session.status.readonly || session.status.persisted || !session.status.hasPendingWrites) return
   const ip = clientIp(facts, security.binding?.trustProxy ?? false)
   await host.security.limitCreation('ip', ip ?? 'unknown')
 }

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto'
 import { stringifySetCookie } from 'cookie'
 import type { ResolvedConfig } from '../config/resolve.js'
-import { SessionEvents, type SessionEventEmitter } from '../core/events.js'
-import type { Session } from '../core/session.js'
+import { SessionEvents, type SessionEventEmitter } from '../session/events.js'
+import type { Session } from '../session/session.js'
 import type { DeviceInfo } from '../drivers/contract.js'
 import { safeEqual, sha256 } from '../lib/crypto.js'
 import type { SecurityState } from './security-state.js'
@@ -127,7 +127,7 @@ export class RememberMe {
     const result = await this.consume(token, options)
     if (result.status === 'valid') {
       await session.regenerate()
-      session.setUser(result.userId, options.device)
+      session.auth.setUser(result.userId, options.device)
     }
     return result
   }

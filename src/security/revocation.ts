@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { ResolvedConfig } from '../config/resolve.js'
-import type { GuardedStore } from '../core/store.js'
+import type { GuardedStore } from '../session/store.js'
 import { numberField, readState, stateKey, writeState } from './state.js'
 
 /**

@@ -1,7 +1,7 @@
 import type { StoredRecord } from '../drivers/contract.js'
 import { emptyData } from '../drivers/record.js'
 import { sha256 } from '../lib/crypto.js'
-import type { GuardedStore } from '../core/store.js'
+import type { GuardedStore } from '../session/store.js'
 
 /**
  * Small server-side records the security features keep beside sessions (rate-limit buckets,

@@ -1,5 +1,5 @@
-import type { SessionContext } from '../core/session.js'
-import type { GuardedStore } from '../core/store.js'
+import type { SessionContext } from '../session/session.js'
+import type { GuardedStore } from '../session/store.js'
 import type { SessionSummary } from '../drivers/contract.js'
 
 /** One entry of `users.list(userId)`: no id (the list is meant to be shown), only the key. */

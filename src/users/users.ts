@@ -1,5 +1,5 @@
-import { SessionEvents, type SessionEventEmitter } from '../core/events.js'
-import type { Session, SessionContext, SessionData } from '../core/session.js'
+import { SessionEvents, type SessionEventEmitter } from '../session/events.js'
+import type { Session, SessionContext, SessionData } from '../session/session.js'
 import type { DeviceInfo } from '../drivers/contract.js'
 import { SessionError } from '../lib/errors.js'
 import { isWellFormedSessionId, storageKeyFor } from '../lib/ids.js'
@@ -74,7 +74,7 @@ export class UserSessions<Data extends SessionData = SessionData> {
     const session = this.#host.prepare({ driver: options.driver })
     await session.start()
     session.put(data)
-    session.setUser(userId, options.device)
+    session.auth.setUser(userId, options.device)
     await session.save()
     return toUserSession(session) as UserSession<Data>
   }
@@ -91,7 +91,7 @@ export class UserSessions<Data extends SessionData = SessionData> {
     if (!session) return false
     session.put(data)
     await session.save()
-    return session.persisted
+    return session.status.persisted
   }
 
   /** Extends the session's expiry by a full lifetime from now; false when it is gone. */
@@ -99,7 +99,7 @@ export class UserSessions<Data extends SessionData = SessionData> {
     const session = await this.#load(id, options.driver)
     if (!session) return false
     const { store, lifetimeMs } = await this.#host.context(options.driver)
-    await store.touch(session.storageKey, lifetimeMs)
+    await store.touch(session.status.storageKey, lifetimeMs)
     return true
   }
 
@@ -152,7 +152,7 @@ export class UserSessions<Data extends SessionData = SessionData> {
     if (!isWellFormedSessionId(id)) return null
     const session = this.#host.prepare({ id, driver })
     await session.start()
-    return session.fresh ? null : session
+    return session.status.fresh ? null : session
   }
 }
 
@@ -163,12 +163,12 @@ function assertUserId(userId: unknown): asserts userId is string {
 }
 
 function toUserSession<Data extends SessionData>(session: Session<Data>): UserSession<Data> {
-  const meta = session.meta
+  const meta = session.status.meta
   const now = Date.now()
   const result: UserSession<Data> = {
     id: session.sessionId,
-    key: session.storageKey,
-    userId: session.userId ?? '',
+    key: session.status.storageKey,
+    userId: session.auth.userId ?? '',
     data: session.all(),
     createdAt: meta?.createdAt ?? now,
     lastActiveAt: meta?.lastSeenAt ?? now,

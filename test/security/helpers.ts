@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import express, { type NextFunction, type Request, type Response } from 'express'
 import { SessionManager, type SessionManagerOptions } from '../../src/manager/manager.js'
-import type { Session } from '../../src/core/session.js'
+import type { Session } from '../../src/session/session.js'
 import { csrf } from '../../src/http/csrf.js'
 import { session } from '../../src/http/express.js'
 import { rememberMeMiddleware } from '../../src/http/remember-me.js'
@@ -76,7 +76,7 @@ export async function startApp(config: SessionManagerOptions, cleanup: () => voi
   const handle = (route: (req: SessionReq, res: Response) => Promise<unknown> | unknown) => (req: Request, res: Response, next: NextFunction) => {
     Promise.resolve(route(req as SessionReq, res)).catch(next)
   }
-  app.get('/whoami', handle((req, res) => res.json({ fresh: req.session.fresh, user: req.session.userId ?? null, data: req.session.all() })))
+  app.get('/whoami', handle((req, res) => res.json({ fresh: req.session.status.fresh, user: req.session.auth.userId ?? null, data: req.session.all() })))
   app.get('/token', handle((req, res) => res.json({ token: req.csrfToken() })))
   app.post('/put', handle((req, res) => {
     for (const [key, value] of Object.entries(req.body as Record<string, unknown>)) req.session.put(key, value)
@@ -93,7 +93,7 @@ export async function startApp(config: SessionManagerOptions, cleanup: () => voi
   app.post('/login', handle(async (req, res) => {
     const { user, remember: keep } = req.body as { user: string; remember?: boolean }
     await req.session.regenerate()
-    req.session.setUser(user)
+    req.session.auth.setUser(user)
     if (keep) res.append('set-cookie', remember.setCookie(await remember.issue(user)))
     res.json({ ok: true })
   }))

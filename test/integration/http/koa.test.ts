@@ -1,7 +1,7 @@
 import { createServer } from 'node:http'
 import Koa from 'koa'
 import { csrf, session } from '../../../src/http/koa.js'
-import type { Session } from '../../../src/core/session.js'
+import type { Session } from '../../../src/session/session.js'
 import type { SessionManager } from '../../../src/index.js'
 import { listen, routes, runAdapterSuite, type ServeFeatures } from './support.js'
 

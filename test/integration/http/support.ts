@@ -9,9 +9,9 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { parseSetCookie } from 'cookie'
 import type { Change, PatchOptions, PatchResult, SessionDriver, StoredRecord } from '../../../src/drivers/contract.js'
 import { MemoryDriver } from '../../../src/drivers/memory.js'
-import { SessionEvents } from '../../../src/core/events.js'
+import { SessionEvents } from '../../../src/session/events.js'
 import type { SessionManagerOptions } from '../../../src/manager/manager.js'
-import type { Session } from '../../../src/core/session.js'
+import type { Session } from '../../../src/session/session.js'
 import { Keyring } from '../../../src/lib/crypto.js'
 import { generateSessionId, storageKeyFor } from '../../../src/lib/ids.js'
 import { SessionManager } from '../../../src/index.js'
@@ -118,11 +118,11 @@ export class FailingDriver implements SessionDriver {
  * their framework. Each returns the JSON body (or a redirect location).
  */
 export const routes: Record<string, (session: Session, body: Record<string, unknown>) => Promise<{ json?: unknown; redirect?: string }>> = {
-  'GET /whoami': async (session) => ({ json: { id: session.getId(), user: session.get('user') ?? null } }),
+  'GET /whoami': async (session) => ({ json: { id: session.sessionId, user: session.get('user') ?? null } }),
   'POST /login': async (session, body) => {
     session.put('user', body.user ?? 'ada')
     await session.regenerate()
-    return { json: { id: session.getId() } }
+    return { json: { id: session.sessionId } }
   },
   'POST /count': async (session) => ({ json: { n: session.increment('n') } }),
   'POST /flash': async (session) => {
@@ -134,7 +134,7 @@ export const routes: Record<string, (session: Session, body: Record<string, unkn
     await session.invalidate()
     return { json: { ok: true } }
   },
-  'GET /token': async (session) => ({ json: { token: session.csrfToken() } }),
+  'GET /token': async (session) => ({ json: { token: session.auth.csrfToken() } }),
 }
 
 /** What a test asks an adapter's server to mount besides the session middleware. */

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import { after, describe, it } from 'node:test'
-import { SessionCodec } from '../../../src/core/codec.js'
+import { SessionCodec } from '../../../src/session/codec.js'
 import { SessionManager } from '../../../src/manager/manager.js'
-import { typedJsonSerializer } from '../../../src/core/serializer.js'
+import { typedJsonSerializer } from '../../../src/session/serializer.js'
 import { RedisDriver } from '../../../src/drivers/redis.js'
 import { Keyring } from '../../../src/lib/crypto.js'
 import { makeRecord, randomKey } from '../../../src/testing/conformance.js'
@@ -45,7 +45,7 @@ for (const encrypted of [false, true]) {
       const first = await sessions.open()
       first.put('owner', 'ada')
       await first.save()
-      const id = first.getId()
+      const id = first.sessionId
       await Promise.all(
         Array.from({ length: N }, async (_, i) => {
           const session = await sessions.open({ id })
@@ -63,7 +63,7 @@ for (const encrypted of [false, true]) {
       const first = await sessions.open()
       first.put('n', 0)
       await first.save()
-      const id = first.getId()
+      const id = first.sessionId
       await Promise.all(
         Array.from({ length: N }, async () => {
           const session = await sessions.open({ id })

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { Redis } from 'ioredis'
-import { SessionCodec } from '../../../src/core/codec.js'
+import { SessionCodec } from '../../../src/session/codec.js'
 import { SessionManager } from '../../../src/manager/manager.js'
-import { typedJsonSerializer } from '../../../src/core/serializer.js'
+import { typedJsonSerializer } from '../../../src/session/serializer.js'
 import { RedisDriver } from '../../../src/drivers/redis.js'
 import { generateSessionId, storageKeyFor } from '../../../src/lib/ids.js'
 import { makeRecord } from '../../../src/testing/conformance.js'
@@ -73,10 +73,10 @@ describe('redis driver: commands per request', { skip: missing ?? false }, () =>
     const warm = await manager.open()
     warm.put('x', 1)
     await warm.save()
-    const again = await manager.open({ id: warm.getId() })
+    const again = await manager.open({ id: warm.sessionId })
     again.increment('x')
     await again.save()
-    await driver.touch(storageKeyFor(warm.getId()), 60_000)
+    await driver.touch(storageKeyFor(warm.sessionId), 60_000)
     log = await CommandLog.open(server.port)
   })
 
@@ -108,7 +108,7 @@ describe('redis driver: commands per request', { skip: missing ?? false }, () =>
     created.put('n', 1)
     await created.save()
     const commands = await log.during(async () => {
-      const session = await manager.open({ id: created.getId() })
+      const session = await manager.open({ id: created.sessionId })
       assert.equal(session.get('n'), 1)
       await session.save()
     })
@@ -120,7 +120,7 @@ describe('redis driver: commands per request', { skip: missing ?? false }, () =>
     created.put('n', 1)
     await created.save()
     const commands = await log.during(async () => {
-      const session = await manager.open({ id: created.getId() })
+      const session = await manager.open({ id: created.sessionId })
       session.put('a', 'b')
       session.increment('n')
       session.push('seen', '/x')
@@ -128,7 +128,7 @@ describe('redis driver: commands per request', { skip: missing ?? false }, () =>
       await session.save()
     })
     assert.deepEqual(commands, ['hgetall', 'evalsha'])
-    const back = await manager.open({ id: created.getId() })
+    const back = await manager.open({ id: created.sessionId })
     assert.equal(back.get('n'), 2)
     assert.deepEqual(back.get('seen'), ['/x'])
   })
@@ -149,7 +149,7 @@ describe('redis driver: commands per request', { skip: missing ?? false }, () =>
     const created = await manager.open()
     created.put('a', 1)
     await created.save()
-    const key = storageKeyFor(created.getId())
+    const key = storageKeyFor(created.sessionId)
     const commands = await log.during(() => driver.patch(key, [{ op: 'user', userId: 'u-costs' }], { ttl: 60_000, codec }))
     assert.deepEqual(commands, ['zadd', 'evalsha'])
     const plain = await log.during(() => driver.patch(key, [{ op: 'set', key: 'b', value: '2' }], { ttl: 60_000, codec }))

@@ -5,9 +5,9 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { after, describe, it } from 'node:test'
 import fc from 'fast-check'
 import { Redis } from 'ioredis'
-import { SessionCodec } from '../../../src/core/codec.js'
+import { SessionCodec } from '../../../src/session/codec.js'
 import { SessionManager } from '../../../src/manager/manager.js'
-import { typedJsonSerializer } from '../../../src/core/serializer.js'
+import { typedJsonSerializer } from '../../../src/session/serializer.js'
 import type { Change } from '../../../src/drivers/contract.js'
 import redisDriver, { REDIS_CLIENT, RedisDriver } from '../../../src/drivers/redis.js'
 import { Keyring } from '../../../src/lib/crypto.js'
@@ -92,8 +92,8 @@ describe('redis driver: against 127.0.0.1:6379', { skip: missing ?? false }, () 
     const session = await manager.open()
     session.put('cart', 3)
     await session.save()
-    assert.equal((await manager.open({ id: session.getId() })).get('cart'), 3)
-    assert.equal(await redis().exists(`${prefix}{${SessionManager.storageKey(session.getId())}}`), 1)
+    assert.equal((await manager.open({ id: session.sessionId })).get('cart'), 3)
+    assert.equal(await redis().exists(`${prefix}{${SessionManager.storageKey(session.sessionId)}}`), 1)
   })
 
   it('connects through connection naming an entry of connections, and through a URL', async () => {

@@ -42,7 +42,7 @@ describe('redis driver: faults', { skip: missing ?? false }, () => {
     const created = await manager.open()
     created.put('a', 1)
     await created.save()
-    const id = created.getId()
+    const id = created.sessionId
     const store = await manager.store()
     server.pause()
     try {
@@ -60,7 +60,7 @@ describe('redis driver: faults', { skip: missing ?? false }, () => {
     const base = await manager.open()
     base.put('n', 0)
     await base.save()
-    const id = base.getId()
+    const id = base.sessionId
 
     const acked = new Set<number>()
     const created = new Map<string, number>()
@@ -78,7 +78,7 @@ describe('redis driver: faults', { skip: missing ?? false }, () => {
             const fresh = await manager.open()
             fresh.put('i', i)
             await fresh.save()
-            created.set(fresh.getId(), i)
+            created.set(fresh.sessionId, i)
           } else {
             const session = await manager.open({ id })
             session.put(`w${i}`, i)

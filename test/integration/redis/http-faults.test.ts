@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
 import express from 'express'
 import { SessionManager } from '../../../src/manager/manager.js'
-import type { Session } from '../../../src/core/session.js'
+import type { Session } from '../../../src/session/session.js'
 import { session } from '../../../src/http/express.js'
 import { RedisServer, redisMissing } from '../../helpers/redis-server.js'
 

@@ -42,7 +42,7 @@ describe('redis driver: Sentinel', { skip: missing ?? false }, () => {
     const created = await manager.open()
     created.put('cart', 3)
     await created.save()
-    const id = created.getId()
+    const id = created.sessionId
     const direct = new Redis(primary.port, '127.0.0.1')
     const sentinelClient = new Redis(sentinel.port, '127.0.0.1')
     const promoted = new Redis(replica.port, '127.0.0.1')

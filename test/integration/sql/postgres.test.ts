@@ -2,9 +2,9 @@ import assert from 'node:assert/strict'
 import { after, describe, it } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
 import pg from 'pg'
-import { SessionCodec } from '../../../src/core/codec.js'
+import { SessionCodec } from '../../../src/session/codec.js'
 import { SessionManager } from '../../../src/manager/manager.js'
-import { typedJsonSerializer } from '../../../src/core/serializer.js'
+import { typedJsonSerializer } from '../../../src/session/serializer.js'
 import type { Change } from '../../../src/drivers/contract.js'
 import { PostgresDriver, schemaSql, type PgPool } from '../../../src/drivers/postgres.js'
 import type { CorruptRowReport } from '../../../src/drivers/sql/rows.js'
@@ -168,10 +168,10 @@ if (unreachable) {
       const session = await manager.open()
       session.put('cart', ['apple'])
       await session.save()
-      const again = await manager.open({ id: session.getId() })
+      const again = await manager.open({ id: session.sessionId })
       again.increment('visits')
       await again.save()
-      assert.equal((await manager.open({ id: session.getId() })).get('visits'), 1)
+      assert.equal((await manager.open({ id: session.sessionId })).get('visits'), 1)
       await manager.close()
     })
   })
@@ -298,12 +298,12 @@ if (unreachable) {
       const retry = await manager.open()
       retry.put('a', 1)
       await retry.save()
-      assert.equal((await manager.open({ id: retry.getId() })).get('a'), 1)
+      assert.equal((await manager.open({ id: retry.sessionId })).get('a'), 1)
 
       await proxy.stop() // cuts the pooled connections mid-life
-      await assert.rejects(manager.open({ id: retry.getId() }), SessionStoreError)
+      await assert.rejects(manager.open({ id: retry.sessionId }), SessionStoreError)
       await proxy.start()
-      assert.equal((await manager.open({ id: retry.getId() })).get('a'), 1)
+      assert.equal((await manager.open({ id: retry.sessionId })).get('a'), 1)
       await manager.close()
       await proxy.stop()
     })
@@ -319,10 +319,10 @@ if (unreachable) {
       await sleep(50) // the pool hears the idle clients die and drops them
       let loaded
       try {
-        loaded = await manager.open({ id: session.getId() })
+        loaded = await manager.open({ id: session.sessionId })
       } catch (error) {
         assert.ok(error instanceof SessionStoreError, 'a request that hits a dead connection fails as a store error')
-        loaded = await manager.open({ id: session.getId() })
+        loaded = await manager.open({ id: session.sessionId })
       }
       assert.equal(loaded.get('a'), 1)
       await manager.close()

@@ -6,9 +6,9 @@ import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
 import { promisify } from 'node:util'
 import Database from 'better-sqlite3'
-import { SessionCodec } from '../../../src/core/codec.js'
+import { SessionCodec } from '../../../src/session/codec.js'
 import { SessionManager } from '../../../src/manager/manager.js'
-import { typedJsonSerializer } from '../../../src/core/serializer.js'
+import { typedJsonSerializer } from '../../../src/session/serializer.js'
 import { schemaSql, SqliteDriver, sqliteDriver } from '../../../src/drivers/sqlite.js'
 import type { CorruptRowReport } from '../../../src/drivers/sql/rows.js'
 import { SessionConfigError, SessionStoreError } from '../../../src/lib/errors.js'
@@ -76,7 +76,7 @@ describe('sqlite driver: setup', () => {
     await session.save()
     await manager.close()
     const again = new SessionManager({ driver: 'sqlite', path })
-    const loaded = await again.open({ id: session.getId() })
+    const loaded = await again.open({ id: session.sessionId })
     assert.deepEqual(loaded.get('cart'), ['apple'], 'sessions survive a restart')
     await again.close()
   })
@@ -163,11 +163,11 @@ describe('sqlite driver: faults and corrupt rows', () => {
     session.put('a', 1)
     await session.save()
     const db = new Database(path)
-    db.prepare('UPDATE tessera_sessions SET data = ? WHERE key = ?').run('{"a":', storageKeyFor(session.getId()))
+    db.prepare('UPDATE tessera_sessions SET data = ? WHERE key = ?').run('{"a":', storageKeyFor(session.sessionId))
     db.close()
-    const again = await manager.open({ id: session.getId() })
-    assert.equal(again.fresh, true)
-    assert.notEqual(again.getId(), session.getId())
+    const again = await manager.open({ id: session.sessionId })
+    assert.equal(again.status.fresh, true)
+    assert.notEqual(again.sessionId, session.sessionId)
     assert.equal(reports.length, 1)
     await manager.close()
   })
@@ -177,7 +177,7 @@ describe('sqlite driver: faults and corrupt rows', () => {
     const { writeFileSync } = await import('node:fs')
     writeFileSync(path, 'this is not a sqlite database, just text that fills the header page'.repeat(100))
     const manager = new SessionManager({ driver: 'sqlite', path })
-    const id = (await new SessionManager().open()).getId()
+    const id = (await new SessionManager().open()).sessionId
     await assert.rejects(manager.open({ id }), (error: unknown) => {
       assert.ok(error instanceof SessionStoreError)
       assert.match(String((error.cause as Error)?.message), /not a database/)

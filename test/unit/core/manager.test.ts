@@ -5,9 +5,9 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { decode, encode } from '@msgpack/msgpack'
 import { z } from 'zod'
 import { defineConfig } from '../../../src/config/resolve.js'
-import { SessionEvents } from '../../../src/core/events.js'
+import { SessionEvents } from '../../../src/session/events.js'
 import { SessionManager } from '../../../src/manager/manager.js'
-import { Session } from '../../../src/core/session.js'
+import { Session } from '../../../src/session/session.js'
 import type { SessionDriver, StoredRecord } from '../../../src/drivers/contract.js'
 import { MemoryDriver } from '../../../src/drivers/memory.js'
 import { SessionConfigError, SessionStoreError } from '../../../src/lib/errors.js'
@@ -27,7 +27,7 @@ describe('SessionManager configuration', () => {
     const session = await manager.driver()
     session.put('a', 1)
     await session.save()
-    assert.equal((await manager.open({ id: session.getId() })).get('a'), 1)
+    assert.equal((await manager.open({ id: session.sessionId })).get('a'), 1)
   })
 
   it('new SessionManager(driver) uses that driver instance', async () => {
@@ -36,7 +36,7 @@ describe('SessionManager configuration', () => {
     const session = await manager.open()
     session.put('x', 1)
     await session.save()
-    assert.ok(await driver.read(storageKeyFor(session.getId())))
+    assert.ok(await driver.read(storageKeyFor(session.sessionId)))
   })
 
   it('named drivers: default, driver(name), per-driver lifetime', async () => {
@@ -49,8 +49,8 @@ describe('SessionManager configuration', () => {
     const short = await manager.driver('short')
     short.put('a', 1)
     await short.save()
-    assert.equal((await manager.open({ id: short.getId(), driver: 'long' })).fresh, true, 'drivers do not share stores')
-    assert.equal((await manager.open({ id: short.getId(), driver: 'short' })).get('a'), 1)
+    assert.equal((await manager.open({ id: short.sessionId, driver: 'long' })).status.fresh, true, 'drivers do not share stores')
+    assert.equal((await manager.open({ id: short.sessionId, driver: 'short' })).get('a'), 1)
   })
 
   it('accepts lifetime in minutes (seed 000) and age as a duration (seed 002)', () => {
@@ -103,7 +103,7 @@ describe('SessionManager configuration', () => {
     const a = await web.open()
     a.put('who', 'web')
     await a.save()
-    assert.equal((await api.open({ id: a.getId() })).fresh, true)
+    assert.equal((await api.open({ id: a.sessionId })).status.fresh, true)
     assert.notEqual(web.cookie.name, api.cookie.name)
   })
 })
@@ -137,10 +137,10 @@ describe('custom drivers', () => {
     session.put('a', 1)
     session.increment('n')
     await session.save()
-    const again = await manager.open({ driver: 'database', id: session.getId() })
+    const again = await manager.open({ driver: 'database', id: session.sessionId })
     again.increment('n')
     await again.save()
-    assert.equal((await manager.open({ driver: 'database', id: session.getId() })).get('n'), 2)
+    assert.equal((await manager.open({ driver: 'database', id: session.sessionId })).get('n'), 2)
     assert.equal(created.length, 1, 'the factory runs once per manager')
     assert.equal(store.rows.size, 1)
   })
@@ -151,7 +151,7 @@ describe('custom drivers', () => {
     const session = await manager.open()
     session.put('x', 1)
     await session.save()
-    assert.equal((await manager.open({ id: session.getId() })).get('x'), 1)
+    assert.equal((await manager.open({ id: session.sessionId })).get('x'), 1)
   })
 
   it('a factory that returns no driver is reported', async () => {
@@ -162,7 +162,7 @@ describe('custom drivers', () => {
 })
 
 describe('events', () => {
-  it('emits started, committed, regenerated, invalidated and destroyed', async () => {
+  it('emits started, committed, regenerated, invalidated and destroyed; a regenerate destroys no session', async () => {
     const manager = new SessionManager()
     const seen: string[] = []
     manager.on(SessionEvents.STARTED, (session) => seen.push(`started:${session instanceof Session}`))
@@ -175,7 +175,7 @@ describe('events', () => {
     await session.save()
     await session.regenerate()
     await session.invalidate()
-    assert.deepEqual(seen, ['started:true', 'committed', 'destroyed:string', 'regenerated:true', 'destroyed:string', 'invalidated'])
+    assert.deepEqual(seen, ['started:true', 'committed', 'regenerated:true', 'destroyed:string', 'invalidated'])
   })
 })
 
@@ -186,10 +186,10 @@ describe('serializer, encryption, schema', () => {
     session.put({ user: { id: 7, roles: ['a'] } })
     session.increment('n')
     await session.save()
-    const again = await manager.open({ id: session.getId() })
+    const again = await manager.open({ id: session.sessionId })
     again.increment('n')
     await again.save()
-    const last = await manager.open({ id: session.getId() })
+    const last = await manager.open({ id: session.sessionId })
     assert.deepEqual(last.get('user'), { id: 7, roles: ['a'] })
     assert.equal(last.get('n'), 2)
   })
@@ -201,14 +201,14 @@ describe('serializer, encryption, schema', () => {
     const session = await before.open()
     session.put('credit_card', '4111111111111111')
     await session.save()
-    const raw = JSON.stringify(await driver.read(storageKeyFor(session.getId())))
+    const raw = JSON.stringify(await driver.read(storageKeyFor(session.sessionId)))
     assert.ok(!raw.includes('4111111111111111'), 'the store never sees the plaintext')
     const after = new SessionManager({ drivers: { main: driver }, encryption: { keys: [randomBytes(32), oldKey] } })
-    const reopened = await after.open({ id: session.getId() })
+    const reopened = await after.open({ id: session.sessionId })
     assert.equal(reopened.get('credit_card'), '4111111111111111')
     reopened.increment('visits')
     await reopened.save()
-    assert.equal((await after.open({ id: session.getId() })).get('visits'), 1)
+    assert.equal((await after.open({ id: session.sessionId })).get('visits'), 1)
   })
 
   it('a value sealed with a key no longer configured is refused, not half-read', async () => {
@@ -218,7 +218,7 @@ describe('serializer, encryption, schema', () => {
     session.put('secret', 'x')
     await session.save()
     const other = new SessionManager({ drivers: { main: driver }, encryption: { key: randomBytes(32) } })
-    const reopened = await other.open({ id: session.getId() })
+    const reopened = await other.open({ id: session.sessionId })
     assert.throws(() => reopened.get('secret'), /could not be decrypted/)
   })
 
@@ -231,16 +231,16 @@ describe('serializer, encryption, schema', () => {
     const good = await loose.open()
     good.put('userId', 5)
     await good.save()
-    assert.equal((await strict.open({ id: good.getId() })).get('userId'), 5)
+    assert.equal((await strict.open({ id: good.sessionId })).get('userId'), 5)
     const bad = await loose.open()
     bad.put('userId', 'not a number')
     await bad.save()
-    const reopened = await strict.open({ id: bad.getId() })
-    assert.equal(reopened.fresh, true)
-    assert.notEqual(reopened.getId(), bad.getId())
+    const reopened = await strict.open({ id: bad.sessionId })
+    assert.equal(reopened.status.fresh, true)
+    assert.notEqual(reopened.sessionId, bad.sessionId)
     assert.deepEqual(reopened.all(), {})
     assert.ok(issues.length > 0)
-    assert.equal(await driver.read(storageKeyFor(bad.getId())), null, 'the invalid session is destroyed')
+    assert.equal(await driver.read(storageKeyFor(bad.sessionId)), null, 'the invalid session is destroyed')
   })
 
   it('typed sessions: new SessionManager<Data>() types the data API', async () => {
@@ -264,12 +264,12 @@ describe('timeouts', () => {
     session.put('a', 1)
     await session.save()
     await sleep(120)
-    const active = await manager.open({ id: session.getId() })
+    const active = await manager.open({ id: session.sessionId })
     active.increment('n')
     await active.save()
     await sleep(120)
-    const late = await manager.open({ id: session.getId() })
-    assert.equal(late.fresh, true)
+    const late = await manager.open({ id: session.sessionId })
+    assert.equal(late.status.fresh, true)
     assert.deepEqual(expired, ['absolute'])
   })
 
@@ -280,13 +280,13 @@ describe('timeouts', () => {
     await session.save()
     for (let i = 0; i < 3; i++) {
       await sleep(100)
-      const active = await manager.open({ id: session.getId() })
-      assert.equal(active.fresh, false, 'activity within the idle window keeps the session')
+      const active = await manager.open({ id: session.sessionId })
+      assert.equal(active.status.fresh, false, 'activity within the idle window keeps the session')
       active.increment('n')
       await active.save()
     }
     await sleep(260)
-    assert.equal((await manager.open({ id: session.getId() })).fresh, true)
+    assert.equal((await manager.open({ id: session.sessionId })).status.fresh, true)
   })
 })
 
@@ -333,7 +333,7 @@ describe('gc and store faults', () => {
       throw cause
     }
     const manager = new SessionManager({ drivers: { main: failing } })
-    const id = (await new SessionManager().open()).getId()
+    const id = (await new SessionManager().open()).sessionId
     await assert.rejects(manager.open({ id }), (error: unknown) => {
       assert.ok(error instanceof SessionStoreError)
       assert.equal(error.status, 503)

@@ -45,8 +45,8 @@ describe('driver contract', () => {
       await session.save()
       await new Promise((resolve) => setTimeout(resolve, 100))
       assert.equal(driver.sessions.size, 1, 'the driver still holds the expired record')
-      const again = await manager.open({ id: session.getId() })
-      assert.equal(again.fresh, true)
+      const again = await manager.open({ id: session.sessionId })
+      assert.equal(again.status.fresh, true)
       assert.deepEqual(again.all(), {})
     } finally {
       await manager.close()
@@ -91,10 +91,10 @@ describe('driver contract', () => {
         const session = await manager.open()
         session.put('a', 1)
         await session.save()
-        const again = await manager.open({ id: session.getId() })
+        const again = await manager.open({ id: session.sessionId })
         again.increment('n')
         await again.save()
-        const read = await manager.open({ id: session.getId() })
+        const read = await manager.open({ id: session.sessionId })
         assert.deepEqual(read.all(), { a: 1, n: 1 })
         await read.save() // read-only: touches when due
         assert.equal(await manager.gc(), 0)

@@ -22,8 +22,8 @@ describe('csrf() middleware', () => {
     let passed: unknown = 'not called'
     middleware(req, res, (error) => (passed = error))
     assert.ok(passed instanceof CsrfError)
-    assert.equal(req.csrfToken?.(), session.csrfToken())
-    req.headers['x-csrf-token'] = session.csrfToken()
+    assert.equal(req.csrfToken?.(), session.auth.csrfToken())
+    req.headers['x-csrf-token'] = session.auth.csrfToken()
     middleware(req, res, (error) => (passed = error))
     assert.equal(passed, undefined)
   })

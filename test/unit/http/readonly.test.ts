@@ -22,7 +22,7 @@ describe('read-only sessions (WebSocket upgrades)', () => {
     const cookie = await loggedIn(manager)
     const before = { ...driver.calls }
     const session = await readonlySession(manager, cookie)
-    assert.equal(session.readonly, true)
+    assert.equal(session.status.readonly, true)
     assert.equal(session.get('user'), 'ada')
     assert.throws(() => session.put('user', 'eve'), SessionReadonlyError)
     await session.save()

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import fc from 'fast-check'
-import { SessionEvents } from '../../../src/core/events.js'
+import { SessionEvents } from '../../../src/session/events.js'
 import { SessionManager } from '../../../src/manager/manager.js'
 import { BINDING_SESSION_KEY, bindSession, clientIp, enforceBinding, normalizeIp, subnetOf, type ClientFacts } from '../../../src/security/binding.js'
 
@@ -66,7 +66,7 @@ describe('enforceBinding', () => {
     assert.equal(await enforceBinding(thief, { remoteAddress: '198.51.100.1', userAgent: 'Firefox' }, manager.config.security.binding, manager.events), 'rejected')
     assert.notEqual(thief.sessionId, id)
     assert.equal(thief.get('user'), undefined)
-    assert.equal((await manager.open({ id })).fresh, true, 'the stolen session is gone for everyone')
+    assert.equal((await manager.open({ id })).status.fresh, true, 'the stolen session is gone for everyone')
     assert.deepEqual(seen, [{ fields: ['ip'], action: 'reject' }])
   })
 
@@ -101,8 +101,8 @@ describe('enforceBinding', () => {
     const manager = new SessionManager({ binding: { ip: true } })
     const session = await manager.open()
     bindSession(session, alice, manager.config.security.binding)
-    assert.equal(session.hasPendingWrites, false)
+    assert.equal(session.status.hasPendingWrites, false)
     await session.save()
-    assert.equal(session.persisted, false)
+    assert.equal(session.status.persisted, false)
   })
 })

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto'
 import { describe, it } from 'node:test'
 import fc from 'fast-check'
 import { SessionManager } from '../../../src/manager/manager.js'
-import { CSRF_SESSION_KEY, type Session } from '../../../src/core/session.js'
+import { CSRF_SESSION_KEY, type Session } from '../../../src/session/session.js'
 import { Keyring } from '../../../src/lib/crypto.js'
 import { CsrfError } from '../../../src/lib/errors.js'
 import {
@@ -36,21 +36,21 @@ describe('session.csrfToken()', () => {
   it('is created once, kept in the session, and survives a reload', async () => {
     const manager = new SessionManager()
     const session = await manager.open()
-    const token = session.csrfToken()
+    const token = session.auth.csrfToken()
     assert.match(token, /^[A-Za-z0-9_-]{43}$/)
-    assert.equal(session.csrfToken(), token)
+    assert.equal(session.auth.csrfToken(), token)
     await session.save()
     const again = await manager.open({ id: session.sessionId })
-    assert.equal(again.csrfToken(), token)
+    assert.equal(again.auth.csrfToken(), token)
   })
 
   it('rotates on regenerate and disappears on invalidate', async () => {
     const manager = new SessionManager()
     const session = await manager.open()
-    const before = session.csrfToken()
+    const before = session.auth.csrfToken()
     await session.save()
     await session.regenerate()
-    const after = session.csrfToken()
+    const after = session.auth.csrfToken()
     assert.notEqual(after, before)
     const reloaded = await manager.open({ id: session.sessionId })
     assert.equal(reloaded.get(CSRF_SESSION_KEY), after, 'the rotated token is what is stored')
@@ -61,7 +61,7 @@ describe('session.csrfToken()', () => {
   it('different sessions get different tokens', async () => {
     const a = await startedSession()
     const b = await startedSession()
-    assert.notEqual(a.csrfToken(), b.csrfToken())
+    assert.notEqual(a.auth.csrfToken(), b.auth.csrfToken())
   })
 })
 
@@ -75,28 +75,28 @@ describe('verifyCsrf (session mode)', () => {
 
   it('accepts the token from the header or the form field', async () => {
     const session = await startedSession()
-    const token = session.csrfToken()
+    const token = session.auth.csrfToken()
     assert.equal(verifyCsrf(request({ session, headers: { 'x-csrf-token': token } }), options), null)
     assert.equal(verifyCsrf(request({ session, body: { _csrf: token } }), options), null)
   })
 
   it('refuses a missing token, another session’s token and a session that never issued one', async () => {
     const session = await startedSession()
-    session.csrfToken()
+    session.auth.csrfToken()
     const other = await startedSession()
     const missing = verifyCsrf(request({ session }), options)
     assert.ok(missing instanceof CsrfError)
     assert.equal(missing.status, 403)
     assert.equal(missing.code, 'E_SESSION_CSRF')
     assert.equal(missing.reason, 'token')
-    assert.ok(verifyCsrf(request({ session, headers: { 'x-csrf-token': other.csrfToken() } }), options) instanceof CsrfError)
+    assert.ok(verifyCsrf(request({ session, headers: { 'x-csrf-token': other.auth.csrfToken() } }), options) instanceof CsrfError)
     const blank = await startedSession()
     assert.ok(verifyCsrf(request({ session: blank, headers: { 'x-csrf-token': 'x'.repeat(43) } }), options) instanceof CsrfError)
   })
 
   it('refuses any token that is not exactly the session’s (property)', async () => {
     const session = await startedSession()
-    const token = session.csrfToken()
+    const token = session.auth.csrfToken()
     fc.assert(
       fc.property(fc.string({ minLength: 1 }), (guess) => {
         fc.pre(guess !== token)
@@ -109,7 +109,7 @@ describe('verifyCsrf (session mode)', () => {
 
   it('ignores inherited and non-string form fields', async () => {
     const session = await startedSession()
-    const token = session.csrfToken()
+    const token = session.auth.csrfToken()
     const inherited = Object.create({ _csrf: token }) as Record<string, unknown>
     assert.ok(verifyCsrf(request({ session, body: inherited }), options) instanceof CsrfError)
     assert.ok(verifyCsrf(request({ session, body: { _csrf: [token] } }), options) instanceof CsrfError)
@@ -117,7 +117,7 @@ describe('verifyCsrf (session mode)', () => {
 
   it('refuses cross-site requests before looking at the token', async () => {
     const session = await startedSession()
-    const token = session.csrfToken()
+    const token = session.auth.csrfToken()
     const headers = { 'x-csrf-token': token }
     const crossSite = verifyCsrf(request({ session, headers: { ...headers, 'sec-fetch-site': 'cross-site' } }), options)
     assert.equal(crossSite?.reason, 'origin')
@@ -129,7 +129,7 @@ describe('verifyCsrf (session mode)', () => {
 
   it('trustedOrigins and allowSameSite widen the origin check', async () => {
     const session = await startedSession()
-    const token = session.csrfToken()
+    const token = session.auth.csrfToken()
     const trusting = resolveCsrfOptions({ trustedOrigins: ['https://admin.test'], allowSameSite: true })
     assert.equal(verifyCsrf(request({ session, headers: { 'x-csrf-token': token, origin: 'https://admin.test', 'sec-fetch-site': 'cross-site' } }), trusting), null)
     assert.equal(verifyCsrf(request({ session, headers: { 'x-csrf-token': token, 'sec-fetch-site': 'same-site' } }), trusting), null)

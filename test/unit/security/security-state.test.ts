@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { SessionEvents } from '../../../src/core/events.js'
+import { SessionEvents } from '../../../src/session/events.js'
 import { SessionManager } from '../../../src/manager/manager.js'
 import { RateLimitError, SessionConfigError } from '../../../src/lib/errors.js'
 import { stateKey } from '../../../src/security/state.js'

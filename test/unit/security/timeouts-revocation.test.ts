@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { SessionEvents } from '../../../src/core/events.js'
+import { SessionEvents } from '../../../src/session/events.js'
 import { SessionManager } from '../../../src/manager/manager.js'
 import type { SessionDriver } from '../../../src/drivers/contract.js'
 import { MemoryDriver } from '../../../src/drivers/memory.js'
@@ -37,7 +37,7 @@ describe('timeouts, enforced server-side', () => {
     await session.save()
     await age(manager, session.sessionId, 'lastSeenAt', 31 * 60_000)
     const later = await manager.open({ id: session.sessionId })
-    assert.equal(later.fresh, true)
+    assert.equal(later.status.fresh, true)
     assert.notEqual(later.sessionId, session.sessionId)
     assert.equal(later.get('user'), undefined)
     assert.equal(await (await manager.store()).read(SessionManager.storageKey(session.sessionId)), null, 'destroyed in the store')
@@ -52,7 +52,7 @@ describe('timeouts, enforced server-side', () => {
     session.put('user', 'alice')
     await session.save()
     await age(manager, session.sessionId, 'createdAt', 12 * 3_600_000 + 1) // lastSeenAt stays "just now"
-    assert.equal((await manager.open({ id: session.sessionId })).fresh, true)
+    assert.equal((await manager.open({ id: session.sessionId })).status.fresh, true)
     assert.deepEqual(reasons, ['absolute'])
   })
 
@@ -65,7 +65,7 @@ describe('timeouts, enforced server-side', () => {
     const loaded = await manager.open({ id: session.sessionId })
     await loaded.regenerate()
     await age(manager, loaded.sessionId, 'createdAt', 2 * 60_000)
-    assert.equal((await manager.open({ id: loaded.sessionId })).fresh, true)
+    assert.equal((await manager.open({ id: loaded.sessionId })).status.fresh, true)
   })
 })
 

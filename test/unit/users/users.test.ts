@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
-import { SessionEvents } from '../../../src/core/events.js'
+import { SessionEvents } from '../../../src/session/events.js'
 import { SessionManager, type SessionManagerOptions } from '../../../src/manager/manager.js'
 import { RateLimitError, SessionLimitError } from '../../../src/lib/errors.js'
 import { generateSessionId, storageKeyFor } from '../../../src/lib/ids.js'
@@ -87,7 +87,7 @@ for (const [name, base] of Object.entries(drivers)) {
       assert.equal(await manager.users.revoke(user.id), false, 'a second revoke finds nothing')
       assert.equal(await manager.users.revoke(anonymous.sessionId), true)
       assert.equal(await manager.users.revoke(generateSessionId()), false, 'an unknown id ends nothing and emits nothing')
-      assert.equal((await manager.open({ id: anonymous.sessionId })).fresh, true)
+      assert.equal((await manager.open({ id: anonymous.sessionId })).status.fresh, true)
       assert.deepEqual(revoked, [['u10', 1]])
       assert.deepEqual(destroyed, [anonymous.sessionId])
       await manager.close()
@@ -130,7 +130,7 @@ for (const [name, base] of Object.entries(drivers)) {
       session.put('cart', 1)
       await session.save()
       await session.regenerate()
-      session.setUser('u5')
+      session.auth.setUser('u5')
       await session.save()
       assert.equal(await manager.users.get(elsewhere.id), null)
       assert.equal((await manager.users.get(session.sessionId))?.userId, 'u5')

@@ -69,6 +69,14 @@ export class GuardedStore {
     return observer ? done.then(() => observer.removed(key)) : done
   }
 
+  /**
+   * Removes the record a regenerate left under the session's old key. The session lives on
+   * under its new key, so the observer is not told of a removal (metrics would count an ending).
+   */
+  retire(key: string): Promise<void> {
+    return this.#call('destroy', () => this.driver.destroy(key))
+  }
+
   touch(key: string, ttl: number): Promise<void> {
     return this.#call('touch', () => touchRecord(this.driver, key, ttl))
   }

@@ -2,9 +2,13 @@ import { SessionConfigError } from '../lib/errors.js'
 import { durationMs } from '../config/checks.js'
 import type { Duration } from '../lib/durations.js'
 import type { RecordMeta } from '../drivers/contract.js'
-import { SessionEvents, type SessionEventEmitter } from './events.js'
-import type { Session } from './session.js'
-import type { StoreObserver, StoreOperation } from './store.js'
+import { storageKeyFor } from '../lib/ids.js'
+import { SessionEvents, type SessionEventEmitter } from '../session/events.js'
+import type { Session } from '../session/session.js'
+import type { StoreObserver, StoreOperation } from '../session/store.js'
+import { StoreLatency, type DriverMetrics } from './latency.js'
+
+export type { DriverMetrics, LatencyStats } from './latency.js'
 
 /** How a manager collects metrics: `new SessionManager({ metrics: { activeWindow: '5m' } })`. */
 export interface MetricsOptions {
@@ -16,23 +20,6 @@ export interface MetricsOptions {
   samples?: number
   /** At most this many sessions are tracked; beyond it the least recently seen are forgotten. Default 100,000. */
   maxTracked?: number
-}
-
-/** Latency of one kind of store call, in milliseconds, since the manager was created. */
-export interface LatencyStats {
-  calls: number
-  errors: number
-  timeouts: number
-  /** Percentiles read from a log-scale histogram: each is an upper bound, at most 9% above the true value. */
-  p50Ms: number
-  p95Ms: number
-  p99Ms: number
-  maxMs: number
-}
-
-/** Store latency of one driver: all calls together, and per operation (read, write, patch, …). */
-export interface DriverMetrics extends LatencyStats {
-  operations: Partial<Record<StoreOperation, LatencyStats>>
 }
 
 /** One point of the sessions-over-time series. */
@@ -65,7 +52,7 @@ export interface SessionMetrics {
     activeWindowMs: number
     /** Distinct user ids among the tracked sessions (sessions bound with `setUser`). */
     uniqueUsers: number
-    /** Mean age (now − created) of the tracked live sessions, as seed 003 defines session length; 0 when none. */
+    /** Mean age (now − created) of the tracked live sessions, as the seeds define session length (docs/seeds.md); 0 when none. */
     averageLengthMs: number
     /** Mean lifetime (ended − created) of tracked sessions that were destroyed; 0 when none. */
     averageEndedLengthMs: number
@@ -116,65 +103,6 @@ interface Tracked {
   userId: string | undefined
 }
 
-const OPERATIONS: readonly StoreOperation[] = ['read', 'write', 'destroy', 'touch', 'patch', 'gc', 'listByUser', 'destroyByUser', 'lock', 'close']
-const OPERATION_INDEX = Object.fromEntries(OPERATIONS.map((op, index) => [op, index])) as Record<StoreOperation, number>
-
-/** Histogram resolution: 8 buckets per doubling from 1 µs to about 4.5 minutes. */
-const PER_OCTAVE = 8
-const BUCKETS = PER_OCTAVE * 28
-
-/** A fixed-size log-scale latency histogram: recording is one array increment, no allocation. */
-class Histogram {
-  readonly counts = new Uint32Array(BUCKETS)
-  calls = 0
-  errors = 0
-  timeouts = 0
-  maxMs = 0
-
-  record(durationMs: number, outcome: 'ok' | 'error' | 'timeout'): void {
-    const micros = durationMs * 1000
-    const index = micros <= 1 ? 0 : Math.min(BUCKETS - 1, Math.floor(Math.log2(micros) * PER_OCTAVE))
-    this.counts[index] = (this.counts[index] as number) + 1
-    this.calls++
-    if (outcome === 'error') this.errors++
-    else if (outcome === 'timeout') this.timeouts++
-    if (durationMs > this.maxMs) this.maxMs = durationMs
-  }
-
-  merge(other: Histogram): void {
-    for (let i = 0; i < BUCKETS; i++) this.counts[i] = (this.counts[i] as number) + (other.counts[i] as number)
-    this.calls += other.calls
-    this.errors += other.errors
-    this.timeouts += other.timeouts
-    this.maxMs = Math.max(this.maxMs, other.maxMs)
-  }
-
-  /** The upper bound of the bucket holding the q-quantile, capped at the largest value seen. */
-  quantile(q: number): number {
-    if (this.calls === 0) return 0
-    const rank = Math.ceil(q * this.calls)
-    let seen = 0
-    for (let i = 0; i < BUCKETS; i++) {
-      seen += this.counts[i] as number
-      if (seen >= rank) return Math.min(this.maxMs, 2 ** ((i + 1) / PER_OCTAVE) / 1000)
-    }
-    return this.maxMs
-  }
-
-  stats(): LatencyStats {
-    const round = (ms: number): number => Math.round(ms * 1000) / 1000
-    return {
-      calls: this.calls,
-      errors: this.errors,
-      timeouts: this.timeouts,
-      p50Ms: round(this.quantile(0.5)),
-      p95Ms: round(this.quantile(0.95)),
-      p99Ms: round(this.quantile(0.99)),
-      maxMs: round(this.maxMs),
-    }
-  }
-}
-
 function positive(name: string, value: unknown, fallback: number): number {
   if (value === undefined) return fallback
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
@@ -202,12 +130,12 @@ export class MetricsCollector implements StoreObserver {
   /** Known live sessions not seen within the window, least recently seen first. */
   readonly #idle = new Map<string, Tracked>()
   readonly #users = new Map<string, Set<string>>()
-  readonly #drivers = new Map<string, Histogram[]>()
+  readonly #latency = new StoreLatency()
   #createdSum = 0
   #endedCount = 0
   #endedLengthSum = 0
   #untracked = 0
-  readonly #counts = { created: 0, regenerated: 0, invalidated: 0, destroyedEvents: 0, regenerateDestroys: 0, revoked: 0, expired: 0, gcRemoved: 0 }
+  readonly #counts = { created: 0, regenerated: 0, invalidated: 0, destroyed: 0, expired: 0, gcRemoved: 0 }
   readonly #errors = { store: 0, storeTimeouts: 0, rateLimited: 0, bindingMismatches: 0, rememberMeThefts: 0, invalidData: 0 }
   readonly #sampleAt: Float64Array
   readonly #sampleTotal: Uint32Array
@@ -216,7 +144,7 @@ export class MetricsCollector implements StoreObserver {
   #sampleNext = 0
   readonly #timer: NodeJS.Timeout
 
-  constructor(events: SessionEventEmitter, options: MetricsOptions = {}) {
+  constructor(events: SessionEventEmitter<Session>, options: MetricsOptions = {}) {
     this.#activeWindowMs = durationOf('activeWindow', options.activeWindow, 5 * 60_000)
     this.#intervalMs = durationOf('sampleInterval', options.sampleInterval, 60_000)
     this.#maxTracked = positive('maxTracked', options.maxTracked, 100_000)
@@ -238,12 +166,7 @@ export class MetricsCollector implements StoreObserver {
   // ------------------------------------------------------------ StoreObserver
 
   call(driver: string, operation: StoreOperation, durationMs: number, outcome: 'ok' | 'error' | 'timeout'): void {
-    let histograms = this.#drivers.get(driver)
-    if (!histograms) {
-      histograms = OPERATIONS.map(() => new Histogram())
-      this.#drivers.set(driver, histograms)
-    }
-    ;(histograms[OPERATION_INDEX[operation]] as Histogram).record(durationMs, outcome)
+    this.#latency.record(driver, operation, durationMs, outcome)
     if (outcome === 'error') this.#errors.store++
     else if (outcome === 'timeout') {
       this.#errors.store++
@@ -280,18 +203,7 @@ export class MetricsCollector implements StoreObserver {
   snapshot(options: { topUsers?: number } = {}, now = Date.now()): SessionMetrics {
     this.#expire(now)
     const total = this.#active.size + this.#idle.size
-    const drivers: Record<string, DriverMetrics> = {}
-    for (const [name, histograms] of this.#drivers) {
-      const all = new Histogram()
-      const operations: Partial<Record<StoreOperation, LatencyStats>> = {}
-      histograms.forEach((histogram, index) => {
-        if (histogram.calls === 0) return
-        all.merge(histogram)
-        operations[OPERATIONS[index] as StoreOperation] = histogram.stats()
-      })
-      drivers[name] = { ...all.stats(), operations }
-    }
-    const c = this.#counts
+    const drivers: Record<string, DriverMetrics> = this.#latency.snapshot()
     return {
       at: now,
       since: this.#epoch,
@@ -304,14 +216,7 @@ export class MetricsCollector implements StoreObserver {
         averageEndedLengthMs: this.#endedCount === 0 ? 0 : Math.round(this.#endedLengthSum / this.#endedCount),
         untracked: this.#untracked,
       },
-      counts: {
-        created: c.created,
-        regenerated: c.regenerated,
-        invalidated: c.invalidated,
-        destroyed: c.destroyedEvents - c.regenerateDestroys + c.revoked + c.expired + this.#errors.invalidData,
-        expired: c.expired,
-        gcRemoved: c.gcRemoved,
-      },
+      counts: { ...this.#counts },
       errors: { ...this.#errors },
       drivers,
       series: { intervalMs: this.#intervalMs, points: this.#points() },
@@ -321,30 +226,40 @@ export class MetricsCollector implements StoreObserver {
 
   // ------------------------------------------------------------ tracking
 
-  #subscribe(events: SessionEventEmitter): void {
+  #subscribe(events: SessionEventEmitter<Session>): void {
+    const counts = this.#counts
     events.on(SessionEvents.STARTED, (session) => {
       // A fresh session is not stored (yet): only loaded sessions are activity.
-      if (!session.fresh && session.meta) this.#seen(session.storageKey, session.meta, Date.now())
+      if (!session.status.fresh && session.status.meta) this.#seen(session.status.storageKey, session.status.meta, Date.now())
     })
     events.on(SessionEvents.COMMITTED, (session) => {
-      if (!session.persisted || !session.meta) return
-      const isNew = this.#seen(session.storageKey, session.meta, Date.now())
-      if (isNew && session.fresh) this.#counts.created++
+      const { persisted, meta, storageKey, fresh } = session.status
+      if (!persisted || !meta) return
+      const isNew = this.#seen(storageKey, meta, Date.now())
+      if (isNew && fresh) counts.created++
     })
-    events.on(SessionEvents.REGENERATED, (session: Session) => {
-      this.#counts.regenerated++
-      // A stored session's old id was destroyed (and a DESTROYED emitted): that is not an ending.
-      if (session.persisted && session.meta) {
-        this.#counts.regenerateDestroys++
-        this.#seen(session.storageKey, session.meta, Date.now())
-      }
+    events.on(SessionEvents.REGENERATED, (session, oldId) => {
+      counts.regenerated++
+      // The session lives on under its new key, with its creation time: not an ending.
+      const { persisted, meta, storageKey } = session.status
+      if (!persisted || !meta) return
+      const retired = storageKeyFor(oldId)
+      const entry = this.#active.get(retired) ?? this.#idle.get(retired)
+      if (entry) this.#forget(retired, entry, false)
+      this.#seen(storageKey, meta, Date.now())
     })
-    events.on(SessionEvents.INVALIDATED, () => void this.#counts.invalidated++)
-    events.on(SessionEvents.DESTROYED, () => void this.#counts.destroyedEvents++)
-    events.on(SessionEvents.EXPIRED, () => void this.#counts.expired++)
-    events.on(SessionEvents.REVOKED, (_userId, removed) => void (this.#counts.revoked += removed))
-    events.on(SessionEvents.GC, (removed) => void (this.#counts.gcRemoved += removed))
-    events.on(SessionEvents.INVALID_DATA, () => void this.#errors.invalidData++)
+    events.on(SessionEvents.INVALIDATED, () => void counts.invalidated++)
+    events.on(SessionEvents.DESTROYED, () => void counts.destroyed++)
+    events.on(SessionEvents.REVOKED, (_userId, removed) => void (counts.destroyed += removed))
+    events.on(SessionEvents.EXPIRED, () => {
+      counts.expired++
+      counts.destroyed++
+    })
+    events.on(SessionEvents.INVALID_DATA, () => {
+      this.#errors.invalidData++
+      counts.destroyed++
+    })
+    events.on(SessionEvents.GC, (removed) => void (counts.gcRemoved += removed))
     events.on(SessionEvents.RATE_LIMITED, () => void this.#errors.rateLimited++)
     events.on(SessionEvents.BINDING_MISMATCH, () => void this.#errors.bindingMismatches++)
     events.on(SessionEvents.REMEMBER_ME_THEFT, () => void this.#errors.rememberMeThefts++)

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import fc from 'fast-check'
-import { SessionEventEmitter, SessionEvents } from '../../../src/core/events.js'
-import { MetricsCollector } from '../../../src/core/metrics.js'
+import { SessionEventEmitter, SessionEvents } from '../../../src/session/events.js'
+import { MetricsCollector } from '../../../src/metrics/collector.js'
 import type { SessionDriver } from '../../../src/drivers/contract.js'
 import { MemoryDriver } from '../../../src/drivers/memory.js'
 import { SessionConfigError } from '../../../src/lib/errors.js'
@@ -30,9 +30,9 @@ describe('manager.metrics()', () => {
     assert.equal(metrics.sessions.active, 2)
 
     // Login: regenerate is not a creation and its old id is not an ending.
-    const again = await m.open({ id: a.getId() })
+    const again = await m.open({ id: a.sessionId })
     await again.regenerate()
-    again.setUser('alice')
+    again.auth.setUser('alice')
     await again.save()
     metrics = m.metrics()
     assert.equal(metrics.counts.regenerated, 1)
@@ -42,13 +42,45 @@ describe('manager.metrics()', () => {
     assert.equal(metrics.sessions.uniqueUsers, 1)
 
     // Logout ends a session.
-    const loaded = await m.open({ id: b.getId() })
+    const loaded = await m.open({ id: b.sessionId })
     await loaded.invalidate()
     metrics = m.metrics()
     assert.equal(metrics.counts.invalidated, 1)
     assert.equal(metrics.counts.destroyed, 1)
     assert.equal(metrics.sessions.total, 1)
     assert.ok(metrics.sessions.averageEndedLengthMs >= 0)
+    await m.close()
+  })
+
+  it('regenerate emits no DESTROYED and ends no session: counts, totals and ended lengths stay right', async () => {
+    const m = manager()
+    const destroyed: string[] = []
+    m.on(SessionEvents.DESTROYED, (id) => destroyed.push(id))
+    const session = await m.open()
+    session.put('n', 1)
+    await session.save()
+    const createdAt = session.status.meta?.createdAt
+    const oldId = session.sessionId
+    await session.regenerate()
+    await session.regenerate()
+    assert.deepEqual(destroyed, [], 'a regenerate retires an id; it destroys no session')
+    assert.notEqual(session.sessionId, oldId)
+    assert.equal(session.status.meta?.createdAt, createdAt, 'the session keeps its creation time')
+    let metrics = m.metrics()
+    assert.equal(metrics.counts.regenerated, 2)
+    assert.equal(metrics.counts.created, 1)
+    assert.equal(metrics.counts.destroyed, 0)
+    assert.equal(metrics.sessions.total, 1)
+    assert.equal(metrics.sessions.averageEndedLengthMs, 0, 'the retired id is not an ended session')
+
+    await new Promise((resolve) => setTimeout(resolve, 5))
+    const liveId = session.sessionId
+    await session.invalidate()
+    assert.deepEqual(destroyed, [liveId], 'logout is the one ending')
+    metrics = m.metrics()
+    assert.equal(metrics.counts.destroyed, 1)
+    assert.equal(metrics.sessions.total, 0)
+    assert.ok(metrics.sessions.averageEndedLengthMs >= 5, 'the ended length runs from the original creation')
     await m.close()
   })
 
@@ -115,9 +147,9 @@ describe('manager.metrics()', () => {
     const s = await m.open()
     s.put('a', 1)
     await s.save()
-    const loaded = await m.open({ id: s.getId() })
+    const loaded = await m.open({ id: s.sessionId })
     assert.equal(loaded.get('a'), 1)
-    await assert.rejects(m.open({ id: s.getId(), driver: 'flaky' }), { code: 'E_SESSION_STORE' })
+    await assert.rejects(m.open({ id: s.sessionId, driver: 'flaky' }), { code: 'E_SESSION_STORE' })
     const { drivers, errors } = m.metrics()
     assert.ok(drivers.memory, 'memory driver reported')
     assert.equal(drivers.memory.operations.write?.calls, 1)

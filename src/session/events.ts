@@ -1,6 +1,5 @@
 import { EventEmitter } from 'node:events'
 import type { SessionError, SessionStoreError } from '../lib/errors.js'
-import type { Session } from './session.js'
 
 /** Names of the events a manager emits; subscribe with `manager.on(SessionEvents.X, …)`. */
 export const SessionEvents = {
@@ -12,7 +11,10 @@ export const SessionEvents = {
   REGENERATED: 'session:regenerated',
   /** A session was cleared and given a new id: `(session)`. */
   INVALIDATED: 'session:invalidated',
-  /** A session was removed from its store: `(sessionId)`. */
+  /**
+   * A session was ended and removed from its store (logout, deletion by id): `(sessionId)`. Not
+   * emitted for the old id a regenerate retires: that session lives on, see `REGENERATED`.
+   */
   DESTROYED: 'session:destroyed',
   /** A session presented by a client had passed its idle or absolute timeout, or was revoked: `(reason)`. */
   EXPIRED: 'session:expired',
@@ -34,43 +36,46 @@ export const SessionEvents = {
 
 export type SessionEventName = (typeof SessionEvents)[keyof typeof SessionEvents]
 
-/** Listener arguments per event. */
-export interface SessionEventMap {
-  'session:started': [session: Session]
-  'session:committed': [session: Session]
-  'session:regenerated': [session: Session, oldId: string, newId: string]
-  'session:invalidated': [session: Session]
+/**
+ * Listener arguments per event. `S` is the session type listeners receive; it is a parameter so
+ * this module needs nothing from the session module (the manager fills it in with `Session`).
+ */
+export interface SessionEventMap<S = unknown> {
+  'session:started': [session: S]
+  'session:committed': [session: S]
+  'session:regenerated': [session: S, oldId: string, newId: string]
+  'session:invalidated': [session: S]
   'session:destroyed': [sessionId: string]
   'session:expired': [reason: 'idle' | 'absolute' | 'revoked']
-  'session:invalid-data': [session: Session, issues: readonly unknown[]]
+  'session:invalid-data': [session: S, issues: readonly unknown[]]
   'session:store-error': [error: SessionStoreError | SessionError]
   'session:gc': [removed: number, driverName: string]
   'session:revoked': [userId: string, removed: number]
   'session:remember-me-theft': [userId: string]
-  'session:binding-mismatch': [session: Session, mismatch: { fields: readonly ('ip' | 'userAgent')[]; action: 'reject' | 'log' }]
+  'session:binding-mismatch': [session: S, mismatch: { fields: readonly ('ip' | 'userAgent')[]; action: 'reject' | 'log' }]
   'session:rate-limited': [scope: 'ip' | 'user']
 }
 
 /** A typed event emitter; listener errors propagate to the emitting call as usual. */
-export class SessionEventEmitter {
+export class SessionEventEmitter<S = unknown> {
   readonly #emitter = new EventEmitter()
 
-  on<E extends SessionEventName>(event: E, listener: (...args: SessionEventMap[E]) => void): this {
+  on<E extends SessionEventName>(event: E, listener: (...args: SessionEventMap<S>[E]) => void): this {
     this.#emitter.on(event, listener as (...args: unknown[]) => void)
     return this
   }
 
-  once<E extends SessionEventName>(event: E, listener: (...args: SessionEventMap[E]) => void): this {
+  once<E extends SessionEventName>(event: E, listener: (...args: SessionEventMap<S>[E]) => void): this {
     this.#emitter.once(event, listener as (...args: unknown[]) => void)
     return this
   }
 
-  off<E extends SessionEventName>(event: E, listener: (...args: SessionEventMap[E]) => void): this {
+  off<E extends SessionEventName>(event: E, listener: (...args: SessionEventMap<S>[E]) => void): this {
     this.#emitter.off(event, listener as (...args: unknown[]) => void)
     return this
   }
 
-  emit<E extends SessionEventName>(event: E, ...args: SessionEventMap[E]): boolean {
+  emit<E extends SessionEventName>(event: E, ...args: SessionEventMap<S>[E]): boolean {
     return this.#emitter.emit(event, ...args)
   }
 

@@ -1,0 +1,89 @@
+import type { Change, RecordMeta, StoredRecord } from '../drivers/contract.js'
+import type { SessionState } from './state.js'
+
+/**
+ * What a persistence step did: `stored` (record written, patched or touched), `unchanged`
+ * (nothing to send), `missing` (the stored session was destroyed meanwhile; it stays destroyed).
+ */
+export type PersistOutcome = 'stored' | 'unchanged' | 'missing'
+
+/**
+ * The one sequence that persists a session, used by `save()` and `regenerate()`:
+ * collect in-place edits → guard a new user binding → send (a full record for a session not
+ * stored yet or one moving to a new key, else the change log as a patch, or a touch when one is
+ * due) → settle the bags → report the binding.
+ *
+ * With `retiredKey` (regenerate) the record is written in full under the session's current key,
+ * keeping its creation time, and the record under `retiredKey` is removed.
+ */
+export async function persist(state: SessionState, retiredKey?: string): Promise<PersistOutcome> {
+  const { values, flash } = state
+  const { store, codec, lifetimeMs: ttl, guards } = state.ctx
+  values.collectMutations()
+  const binding = state.binding
+  const now = Date.now()
+  let flashValue: string | null | undefined
+  if (state.persisted && retiredKey === undefined) {
+    const flashChange = flash.change()
+    const changes: Change[] = [...values.changes]
+    if (flashChange) changes.push(flashChange)
+    if (state.pendingUser) changes.push({ op: 'user', ...state.pendingUser })
+    if (changes.length > 0) {
+      if (binding) await guards?.beforeBind?.(binding, state.key)
+      if ((await store.patch(state.key, changes, { ttl, codec })) === 'missing') {
+        // Another request destroyed this session meanwhile (logout): it stays destroyed.
+        state.persisted = false
+        values.settle()
+        state.pendingUser = undefined
+        return 'missing'
+      }
+      state.meta = bumped(state, now, ttl)
+      flashValue = flashChange?.value
+    } else if (state.meta && now - state.meta.lastSeenAt >= state.ctx.touchAfterMs) {
+      await store.touch(state.key, ttl)
+      state.meta = bumped(state, now, ttl)
+    } else {
+      return 'unchanged'
+    }
+  } else {
+    flashValue = flash.forRecord()
+    if (retiredKey === undefined && values.size === 0 && flashValue === null && !state.pendingUser?.userId) {
+      values.settle()
+      return 'unchanged'
+    }
+    if (binding) await guards?.beforeBind?.(binding, state.key)
+    const record = snapshot(state, flashValue, now)
+    if (retiredKey !== undefined && state.meta) record.meta.createdAt = state.meta.createdAt
+    await store.write(state.key, record, ttl)
+    if (retiredKey !== undefined) await store.retire(retiredKey)
+    state.persisted = true
+    state.meta = record.meta
+  }
+  values.settle()
+  state.pendingUser = undefined
+  if (flashValue !== undefined) flash.settle(flashValue)
+  if (binding) await guards?.afterBind?.(binding, state.key)
+  return 'stored'
+}
+
+/** The whole session as a record written now. */
+function snapshot(state: SessionState, flash: string | null, now: number): StoredRecord {
+  const user = state.pendingUser ?? { userId: state.meta?.userId ?? null, device: state.meta?.device }
+  const meta: RecordMeta = { createdAt: now, lastSeenAt: now, expiresAt: now + state.ctx.lifetimeMs, version: 1 }
+  if (user.userId) meta.userId = user.userId
+  if (user.device) meta.device = user.device
+  return { data: state.values.toRecordData(), flash, meta }
+}
+
+/** The stored metadata after a patch or touch now (with the pending user binding applied). */
+function bumped(state: SessionState, now: number, ttl: number): RecordMeta | null {
+  if (!state.meta) return null
+  const meta = { ...state.meta, lastSeenAt: now, expiresAt: now + ttl, version: state.meta.version + 1 }
+  const user = state.pendingUser
+  if (user) {
+    if (user.userId === null) delete meta.userId
+    else meta.userId = user.userId
+    if (user.device) meta.device = user.device
+  }
+  return meta
+}
