@@ -71,7 +71,9 @@ describe('Session<Data> types', () => {
     assert.equal(count, 1)
     assert.equal(session.increment('visits', 2), 2)
     assert.equal(session.decrement('count'), 0)
-    expectTypeOf(session.increment<'count' | 'visits'>).parameter(0).toEqualTypeOf<'count' | 'visits'>()
+    expectTypeOf(session.increment<'count' | 'visits'>)
+      .parameter(0)
+      .toEqualTypeOf<'count' | 'visits'>()
 
     const mustNotCompile = () => {
       // @ts-expect-error: the amount is a number
@@ -90,7 +92,9 @@ describe('Session<Data> types', () => {
     session.push('tags', 'a')
     session.push('cart', { sku: 'x1', quantity: 1 })
     assert.deepEqual(session.get('tags'), ['a'])
-    expectTypeOf(session.push<'tags'>).parameter(1).toEqualTypeOf<string>()
+    expectTypeOf(session.push<'tags'>)
+      .parameter(1)
+      .toEqualTypeOf<string>()
 
     const mustNotCompile = () => {
       // TODO(issue 14): push on a key that holds no array, or of an element of the wrong type,
