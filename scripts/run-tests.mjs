@@ -12,7 +12,7 @@
 // 'tessera' and 'tessera/…' load the built package (dist/) at run time, the way an app imports
 // it: tsx reads tsconfig.dist.json, which leaves out the source "paths" the typecheck uses.
 import { spawnSync } from 'node:child_process'
-import { readdirSync, statSync } from 'node:fs'
+import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 
@@ -39,11 +39,18 @@ const command = oneProcess ? ['--input-type=module', '--eval', importAll(files)]
 const result = spawnSync(process.execPath, ['--import', 'tsx', '--test-timeout=120000', ...command], { stdio: 'inherit', env })
 process.exit(result.status ?? 1)
 
-// The script of the one process: imports each file in turn; a file that fails to load becomes a
-// failing test named after it, and the others still run.
+// The script of the one process. Tests start running as soon as a file registers them, so the
+// modules every file imports are loaded first: loading later files while the first ones run would
+// stall their timers (a 100 ms timing test fails while tsx compiles the next file). Then each file
+// is imported in turn; a file that fails to load becomes a failing test named after it.
 function importAll(paths) {
   const urls = paths.map((path) => pathToFileURL(resolve(path)).href)
+  const preload = paths.flatMap((path, index) => staticImports(path).map((specifier) => [specifier, urls[index]]))
   return `import { test } from 'node:test'
+for (const [specifier, parent] of ${JSON.stringify(preload)}) {
+  const url = specifier.startsWith('.') ? new URL(specifier, parent).href : specifier
+  await import(url).catch(() => undefined)
+}
 for (const url of ${JSON.stringify(urls)}) {
   try {
     await import(url)
@@ -51,4 +58,12 @@ for (const url of ${JSON.stringify(urls)}) {
     test(\`load \${url}\`, () => { throw error })
   }
 }`
+}
+
+/** The modules a test file imports for their values (`import type` lines load nothing). */
+function staticImports(path) {
+  const text = readFileSync(path, 'utf8')
+  const found = []
+  for (const match of text.matchAll(/^import\s+(?!type\s)(?:[^'"]*?\sfrom\s+)?['"]([^'"]+)['"]/gm)) found.push(match[1])
+  return found
 }

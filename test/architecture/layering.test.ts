@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict'
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { dirname, join, relative } from 'node:path'
-import { describe, it } from 'node:test'
+import { before, describe, it } from 'node:test'
 import ts from 'typescript'
 
 /** The layers, lowest first: the folder (or top-level module) of src/ that each one is. */
@@ -184,7 +184,10 @@ function srcImports(): Map<string, string[]> {
 }
 
 describe('layering of src/ (docs/architecture.md)', () => {
-  const imports = srcImports()
+  let imports: ImportMap = new Map()
+  before(() => {
+    imports = srcImports()
+  })
 
   it('reads the imports of every module', () => {
     assert.ok(imports.size > 10, `found only ${imports.size} modules under src/`)
