@@ -5,7 +5,8 @@ import express, { type Request } from 'express'
 import { csrf, session, type SessionRequest } from '../../../src/http/express.js'
 import { MemoryDriver } from '../../../src/drivers/memory.js'
 import type { SessionManager } from '../../../src/index.js'
-import { Browser, COOKIE, CountingDriver, listen, makeManager, routes, runAdapterSuite, type RunningServer, type ServeFeatures } from './support.js'
+import { CountingDriver } from '../../helpers/counting-driver.js'
+import { Browser, COOKIE, listen, makeManager, routes, runAdapterSuite, type RunningServer, type ServeFeatures } from './support.js'
 
 function app(manager: SessionManager, mount: (app: express.Express) => void): express.Express {
   const application = express()

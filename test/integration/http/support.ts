@@ -1,14 +1,15 @@
 // Shared by every adapter's integration test: a tiny browser-like cookie jar over fetch, a
-// store-call counter, a failing driver, and one scenario suite each adapter runs against its
-// own real server on 127.0.0.1.
+// failing driver, and one scenario suite each adapter runs against its own real server on
+// 127.0.0.1. The store-call counter is test/helpers/counting-driver.ts.
 import assert from 'node:assert/strict'
 import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { describe, it, after } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { parseSetCookie } from 'cookie'
-import type { Change, PatchOptions, PatchResult, SessionDriver, StoredRecord } from '../../../src/drivers/contract.js'
+import type { SessionDriver, StoredRecord } from '../../../src/drivers/contract.js'
 import { MemoryDriver } from '../../../src/drivers/memory.js'
+import { CountingDriver } from '../../helpers/counting-driver.js'
 import { SessionEvents } from '../../../src/session/events.js'
 import type { SessionManagerOptions } from '../../../src/manager/manager.js'
 import type { Session } from '../../../src/session/session.js'
@@ -54,39 +55,6 @@ export class Browser {
 
   sessionId(): string | undefined {
     return this.cookies.get(COOKIE)?.slice(0, 43)
-  }
-}
-
-/** Counts store calls per method, to assert what a request costs. */
-export class CountingDriver implements SessionDriver {
-  readonly name = 'counting'
-  readonly calls = { read: 0, write: 0, destroy: 0, touch: 0, patch: 0 }
-  constructor(readonly inner: MemoryDriver = new MemoryDriver()) {}
-  get writes(): number {
-    return this.calls.write + this.calls.patch + this.calls.touch + this.calls.destroy
-  }
-  read(key: string): Promise<StoredRecord | null> {
-    this.calls.read++
-    return this.inner.read(key)
-  }
-  write(key: string, record: StoredRecord, ttl: number): Promise<void> {
-    this.calls.write++
-    return this.inner.write(key, record, ttl)
-  }
-  destroy(key: string): Promise<void> {
-    this.calls.destroy++
-    return this.inner.destroy(key)
-  }
-  touch(key: string, ttl: number): Promise<void> {
-    this.calls.touch++
-    return this.inner.touch(key, ttl)
-  }
-  gc(): Promise<number> {
-    return this.inner.gc()
-  }
-  patch(key: string, changes: readonly Change[], options: PatchOptions): Promise<PatchResult> {
-    this.calls.patch++
-    return this.inner.patch(key, changes, options)
   }
 }
 

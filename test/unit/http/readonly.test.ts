@@ -3,7 +3,7 @@ import { describe, it } from 'node:test'
 import { SessionManager } from '../../../src/index.js'
 import { readonlySession, SessionLifecycle } from '../../../src/http/lifecycle.js'
 import { SessionReadonlyError } from '../../../src/lib/errors.js'
-import { CountingDriver } from '../../integration/http/support.js'
+import { CountingDriver } from '../../helpers/counting-driver.js'
 
 const KEY = 'r'.repeat(40)
 
