@@ -5,8 +5,12 @@
  */
 import { randomBytes } from 'node:crypto'
 import { sealData, unsealData } from 'iron-session'
-import { SessionCodec, typedJsonSerializer, Keyring, type CookieJar, type StoredRecord } from 'tessera'
-import { CookieDriver } from 'tessera/drivers/cookie'
+import { typedJsonSerializer } from 'tessera'
+import type { CookieJar, StoredRecord } from 'tessera/driver'
+// Internals the benchmark drives directly (not part of the public API), from the same build.
+import { SessionCodec } from '../dist/session/codec.js'
+import { Keyring } from '../dist/lib/crypto.js'
+import { CookieDriver } from '../dist/drivers/cookie.js'
 
 const PASSWORD = 'bench-secret-bench-secret-bench-secret-0123456789'
 const DATA = { user: { id: 42, name: 'Ada Lovelace', roles: ['admin', 'editor'] }, views: 17, _csrf: randomBytes(32).toString('base64url') }

@@ -1,7 +1,8 @@
+import { createHash, timingSafeEqual } from 'node:crypto'
 import express, { type NextFunction, type Request, type Response } from 'express'
-import { csrf, safeEqual, SessionManager } from 'tessera'
+import { SessionManager } from 'tessera'
 import { renderDashboard, html } from 'tessera/admin'
-import { session, type SessionRequest } from 'tessera/express'
+import { csrf, session, type SessionRequest } from 'tessera/express'
 import { layout, errorPage, type Flash } from './views.js'
 
 type Req = Request & SessionRequest
@@ -48,7 +49,7 @@ export function adminRouter(manager: SessionManager, options: { password: string
   router.post('/login', async (req, res) => {
     const r = req as Req
     const given = typeof req.body?.password === 'string' ? req.body.password : ''
-    if (!safeEqual(given, options.password)) {
+    if (!samePassword(given, options.password)) {
       r.session.flash('flash', { kind: 'error', text: 'Wrong admin password.' })
       return res.redirect(303, '/admin/login')
     }
@@ -76,7 +77,7 @@ export function adminRouter(manager: SessionManager, options: { password: string
   router.post('/revoke', guard, async (req, res) => {
     const r = req as Req
     const userId = typeof req.body?.userId === 'string' ? req.body.userId : ''
-    const removed = userId === '' ? 0 : await manager.revokeAll(userId)
+    const removed = userId === '' ? 0 : await manager.users.revokeAll(userId)
     r.session.flash('flash', { kind: 'success', text: `Revoked ${removed} ${removed === 1 ? 'session' : 'sessions'} of ${userId}.` })
     res.redirect(303, '/admin')
   })
@@ -89,4 +90,10 @@ export function adminRouter(manager: SessionManager, options: { password: string
   })
 
   return { router, close: () => admins.close() }
+}
+
+/** Compares in constant time (over fixed-length digests), so the answer time says nothing about the password. */
+function samePassword(given: string, expected: string): boolean {
+  const digest = (text: string) => createHash('sha256').update(text).digest()
+  return timingSafeEqual(digest(given), digest(expected))
 }

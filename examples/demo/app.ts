@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
 import express, { type NextFunction, type Request, type Response } from 'express'
-import { csrf, normalizeIp, rememberMe, SessionError, SessionManager, type Session } from 'tessera'
-import { rememberMeMiddleware, type SessionRequest } from 'tessera/express'
+import { errors, rememberMe, SessionManager, type Session } from 'tessera'
+import { csrf, rememberMeMiddleware, type SessionRequest } from 'tessera/express'
 import { adminRouter } from './admin.js'
 import { DEMO_ONLY_KEY, managerOptions, type DemoEnv } from './config.js'
 import { deviceName } from './devices.js'
@@ -32,7 +32,8 @@ function cookieOf(req: Request, name: string): string | undefined {
 
 function deviceOf(req: Request) {
   const userAgent = req.get('user-agent')
-  const ip = normalizeIp(req.socket.remoteAddress)
+  // An IPv4 client on a dual-stack socket shows as ::ffff:1.2.3.4; show it as 1.2.3.4.
+  const ip = req.socket.remoteAddress?.replace(/^::ffff:/, '')
   return { name: deviceName(userAgent), ...(ip ? { ip } : {}), ...(userAgent ? { userAgent } : {}) }
 }
 
@@ -120,7 +121,7 @@ export function createDemoApp(options: DemoOptions = {}) {
 
   app.get('/devices', signedIn, async (req, res) => {
     const { session } = req as Req
-    const sessions = await manager.listSessions(session.auth.userId as string)
+    const sessions = await manager.users.list(session.auth.userId as string)
     res.type('html').send(devicesPage({ user: session.auth.userId as string, csrfToken: session.auth.csrfToken(), sessions, currentKey: session.status.storageKey, flash: flashOf(session) }))
   })
 
@@ -128,14 +129,14 @@ export function createDemoApp(options: DemoOptions = {}) {
     const { session } = req as Req
     const key = typeof req.body?.key === 'string' ? req.body.key : ''
     // { userId } makes sure people can only sign out their own devices.
-    const revoked = key !== session.status.storageKey && (await manager.revokeSession(key, { userId: session.auth.userId as string }))
+    const revoked = key !== session.status.storageKey && (await manager.users.revoke(key, { userId: session.auth.userId as string }))
     say(session, revoked ? 'success' : 'info', revoked ? 'That device is signed out.' : 'That device was already signed out.')
     res.redirect(303, '/devices')
   })
 
   app.post('/devices/revoke-all', signedIn, async (req, res) => {
     const { session } = req as Req
-    const count = await manager.revokeAll(session.auth.userId as string)
+    const count = await manager.users.revokeAll(session.auth.userId as string)
     await session.invalidate()
     res.append('set-cookie', remember.clearCookie())
     say(session, 'success', `Signed out everywhere (${count} ${count === 1 ? 'session' : 'sessions'} ended).`)
@@ -153,8 +154,8 @@ export function createDemoApp(options: DemoOptions = {}) {
 
   app.use((_req, res) => void res.status(404).type('html').send(errorPage(404, 'Page not found', 'There is nothing at this address.')))
   app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
-    const status = error instanceof SessionError ? error.status : 500
-    if (status >= 500) console.error(error instanceof SessionError ? `${error.code}: ${error.message}` : error)
+    const status = error instanceof errors.SessionError ? error.status : 500
+    if (status >= 500) console.error(error instanceof errors.SessionError ? `${error.code}: ${error.message}` : error)
     const [title, text] =
       status === 403
         ? ['Request refused', 'This form was sent from another site or with an expired token. Go back, reload the page and try again.']

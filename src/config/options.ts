@@ -5,7 +5,7 @@ import type { Duration } from '../lib/durations.js'
 import { SessionConfigError } from '../lib/errors.js'
 import { rejectUnknownOptions } from '../lib/options.js'
 // The default serializer belongs to the session layer above; this is the one upward import left in config.
-import { typedJsonSerializer, type Serializer } from '../session/serializer.js'
+import { typedJsonSerializer, type Serializer } from '../lib/serializer.js'
 import { boolean, driverName, durationMs, func, lifetimeMs, nonEmptyString, oneOf, optionKeys, plainObject, share } from './checks.js'
 import { cookieOption, type CookieConfig } from './cookie.js'
 import {

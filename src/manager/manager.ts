@@ -11,8 +11,7 @@ import { Session, type SessionContext, type SessionData, type SessionInit } from
 import { GuardedStore } from '../session/store.js'
 import { SecurityState } from '../security/security-state.js'
 import { sessionGuards } from '../users/guards.js'
-import type { ListedSession } from '../users/listing.js'
-import { UserSessions, type CreateSessionOptions, type RevokeAllOptions, type UserSession } from '../users/users.js'
+import { UserSessions } from '../users/users.js'
 
 /** A Session subclass a manager can build instead of `Session`. */
 export type SessionClass<Data extends SessionData> = new (init: SessionInit) => Session<Data>
@@ -73,7 +72,7 @@ export class SessionManager<Data extends SessionData = SessionData, Names extend
       if (given) continue
       if (!isBuiltinDriver(entry.driver) && !globalExtensions.has(entry.driver)) {
         throw new SessionConfigError(
-          `drivers.${name} uses the unknown driver "${entry.driver}". Built-in drivers: ${Object.keys(BUILTIN_DRIVERS).join(', ')}. Register a custom driver first with SessionManager.extend('${entry.driver}', factory), or call manager.extend() and open it with manager.driver('${entry.driver}').`,
+          `drivers.${name} uses the unknown driver "${entry.driver}". Built-in drivers: ${Object.keys(BUILTIN_DRIVERS).join(', ')}. Register a custom driver first with SessionManager.extend('${entry.driver}', factory), or call manager.extend() and open it with manager.open({ driver: '${entry.driver}' }).`,
         )
       }
     }
@@ -117,11 +116,6 @@ export class SessionManager<Data extends SessionData = SessionData, Names extend
     if (typeof factory !== 'function') throw new SessionConfigError(`extend('${name}', factory): factory must be a function returning a driver.`)
     this.#extensions.set(name, factory)
     return this
-  }
-
-  /** A started, brand-new session on the named driver (the default driver when none is named). */
-  async driver(name?: Names | (string & {})): Promise<Session<Data>> {
-    return this.open({ driver: name })
   }
 
   /**
@@ -172,55 +166,9 @@ export class SessionManager<Data extends SessionData = SessionData, Names extend
     return total
   }
 
-  // ---------------------------------------------------------------- per-user sessions (seeds 003, 004)
-
   /** Server-side sessions per user: create/get/update/refresh/revoke by id, list, revokeAll. */
   get users(): UserSessions<Data> {
     return this.#users
-  }
-
-  /**
-   * Creates a stored session bound to `userId` and returns it with its id (put the id in the
-   * cookie). Applies `maxSessionsPerUser` and the `rateLimit.create` budget per user (and per IP
-   * when `options.device.ip` is given).
-   */
-  createSession(userId: string, data?: Partial<Data>, options?: CreateSessionOptions): Promise<UserSession<Data>> {
-    return this.#users.create(userId, data, options)
-  }
-
-  /** The live session with this id, or null when it is unknown, expired or revoked. */
-  getSession(id: string): Promise<UserSession<Data> | null> {
-    return this.#users.get(id)
-  }
-
-  /** Merges `data` into a session's data; false when the session is gone. */
-  updateSession(id: string, data: Partial<Data>): Promise<boolean> {
-    return this.#users.update(id, data)
-  }
-
-  /** Extends a session's expiry to a full lifetime from now; false when it is gone. */
-  refreshSession(id: string): Promise<boolean> {
-    return this.#users.refresh(id)
-  }
-
-  /** Ends a session by id (logout). */
-  deleteSession(id: string): Promise<void> {
-    return this.#users.revoke(id).then(() => undefined)
-  }
-
-  /** The user's live sessions (device name, IP, created and last-active times, key), most recent first. */
-  listSessions(userId: string): Promise<ListedSession[]> {
-    return this.#users.list(userId)
-  }
-
-  /** Ends one session by storage key or id; with `{ userId }` only if it belongs to that user. */
-  revokeSession(keyOrId: string, options?: { userId?: string }): Promise<boolean> {
-    return this.#users.revoke(keyOrId, options)
-  }
-
-  /** Ends all of a user's sessions (and remember-me tokens) except `options.except`; works for cookie sessions too. */
-  revokeAll(userId: string, options?: RevokeAllOptions): Promise<number> {
-    return this.#users.revokeAll(userId, options)
   }
 
   /**
@@ -318,13 +266,4 @@ export class SessionManager<Data extends SessionData = SessionData, Names extend
   #assertOpen(): void {
     if (this.#closed) throw new SessionError('This session manager has been closed; create a new one.', { code: 'E_SESSION_MANAGER_CLOSED' })
   }
-}
-
-/**
- * A standalone session (seed style): `const session = createSession({ driver: 'memory', lifetime: 120 })`,
- * then `await session.start()`. Each call builds its own manager; to share a store between
- * sessions, use one {@link SessionManager} and `manager.open()`.
- */
-export function createSession<Data extends SessionData = SessionData>(config: SessionManagerOptions<Data> = {}): Session<Data> {
-  return new SessionManager<Data>(config).prepare()
 }

@@ -1,6 +1,5 @@
 import type { ResolvedConfig } from '../config/resolve.js'
 import type { Session } from '../session/session.js'
-import type { UserSessions } from '../users/users.js'
 import { clientIp, type ClientFacts } from './binding.js'
 import type { SecurityState } from './security-state.js'
 

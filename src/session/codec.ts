@@ -1,7 +1,7 @@
 import type { ValueCodec } from '../drivers/contract.js'
 import type { Keyring } from '../lib/crypto.js'
 import { SessionError, SessionSerializationError } from '../lib/errors.js'
-import type { Serializer } from './serializer.js'
+import type { Serializer } from '../lib/serializer.js'
 
 /**
  * Encodes one session value for storage: serialize, then (when encryption is on) seal with

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { SessionCodec } from '../session/codec.js'
-import { typedJsonSerializer } from '../session/serializer.js'
+import { typedJsonSerializer } from '../lib/serializer.js'
 import { supports, type Change, type SessionDriver, type StoredRecord } from '../drivers/contract.js'
 import { collectExpired, touchRecord } from '../drivers/fallbacks.js'
 import { emptyData } from '../drivers/record.js'

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import { type IncomingMessage, ServerResponse } from 'node:http'
 import { describe, it } from 'node:test'
 import { SEED_ALIASES, SessionStore } from '../../src/aliases.js'
 import * as tessera from '../../src/index.js'
@@ -18,11 +19,11 @@ function setup() {
 
 /** Per alias: a check that it does what its canonical name does. Every alias in the table needs one. */
 const BEHAVES: Record<string, () => Promise<void>> = {
-  async SessionStore() {
+  async 'tessera.SessionStore'() {
     assert.equal(SessionStore, Session)
     assert.equal(tessera.SessionStore, tessera.Session)
   },
-  async initiate() {
+  async 'Session.initiate'() {
     const writable = createSession()
     await writable.initiate()
     assert.equal(writable.status.initiated, true)
@@ -32,19 +33,19 @@ const BEHAVES: Record<string, () => Promise<void>> = {
     assert.equal(readonly.status.readonly, true)
     assert.throws(() => readonly.put('a', 1), SessionReadonlyError)
   },
-  async commit() {
+  async 'Session.commit'() {
     const { manager } = setup()
     const session = await manager.open()
     session.put('a', 1)
     await session.commit()
     assert.equal((await manager.open({ id: session.sessionId })).get('a'), 1)
   },
-  async getId() {
+  async 'Session.getId'() {
     const session = await setup().manager.open()
     assert.equal(session.getId(), session.sessionId)
     assert.match(session.getId(), /^[\w-]{43}$/)
   },
-  async flush() {
+  async 'Session.flush'() {
     const session = await setup().manager.open()
     session.put({ a: 1, b: 2 })
     session.flash('m', 'hi')
@@ -52,7 +53,7 @@ const BEHAVES: Record<string, () => Promise<void>> = {
     assert.deepEqual(session.all(), {})
     assert.equal(session.status.hasPendingWrites, false)
   },
-  async keep() {
+  async 'Session.keep'() {
     const { manager, next } = setup()
     const first = await manager.open()
     first.flash({ a: 1, b: 2 })
@@ -64,7 +65,7 @@ const BEHAVES: Record<string, () => Promise<void>> = {
     const fourth = await next(third)
     assert.deepEqual(fourth.flashMessages.all(), { a: 1 })
   },
-  async fresh() {
+  async 'Session.fresh'() {
     const { manager, next } = setup()
     const session = await manager.open()
     assert.equal(session.fresh, true)
@@ -73,16 +74,88 @@ const BEHAVES: Record<string, () => Promise<void>> = {
     assert.equal(again.fresh, false)
     assert.equal(again.fresh, again.status.fresh)
   },
-  async initiated() {
+  async 'Session.initiated'() {
     const session = createSession()
     assert.equal(session.initiated, false)
     await session.start()
     assert.equal(session.initiated, true)
   },
-  async readonly() {
+  async 'Session.readonly'() {
     const { manager } = setup()
     assert.equal((await manager.open()).readonly, false)
     assert.equal((await manager.open({ readonly: true })).readonly, true)
+  },
+  async 'tessera.createSession'() {
+    const session = createSession({ driver: 'memory', lifetime: 120, cookie: 'app_session' })
+    assert.equal(session.status.initiated, false, 'not started yet, as prepare() gives it')
+    await session.start()
+    session.put('a', 1)
+    await session.save()
+    assert.equal(session.get('a'), 1)
+  },
+  async 'SessionManager.driver'() {
+    const manager = new SessionManager({ drivers: { one: { driver: 'memory' }, two: { driver: 'memory' } } })
+    const session = await manager.driver('two')
+    assert.equal(session.status.initiated, true)
+    session.put('a', 1)
+    await session.save()
+    assert.equal((await manager.open({ driver: 'two', id: session.sessionId })).get('a'), 1)
+    assert.equal((await manager.open({ driver: 'one', id: session.sessionId })).status.fresh, true, 'driver(name) opens on that driver only')
+    assert.equal((await manager.driver()).status.initiated, true)
+  },
+  async 'SessionManager.middleware'() {
+    const manager = new SessionManager()
+    const middleware = manager.middleware()
+    const req = { headers: {}, socket: {} } as unknown as IncomingMessage & { session?: Session }
+    const res = new ServerResponse(req)
+    await new Promise<void>((resolve, reject) => middleware(req, res, (error) => (error ? reject(error) : resolve())))
+    assert.ok(req.session instanceof Session)
+    assert.equal(req.session.status.initiated, true)
+  },
+  async 'SessionManager.createSession'() {
+    const manager = new SessionManager()
+    const created = await manager.createSession('u1', { role: 'user' })
+    assert.equal((await manager.users.get(created.id))?.userId, 'u1')
+    assert.deepEqual((await manager.users.get(created.id))?.data, { role: 'user' })
+  },
+  async 'SessionManager.getSession'() {
+    const manager = new SessionManager()
+    const created = await manager.users.create('u1', { role: 'user' })
+    assert.deepEqual(await manager.getSession(created.id), await manager.users.get(created.id))
+    assert.equal(await manager.getSession('unknown'), null)
+  },
+  async 'SessionManager.updateSession'() {
+    const manager = new SessionManager()
+    const created = await manager.users.create('u1', { role: 'user' })
+    assert.equal(await manager.updateSession(created.id, { role: 'admin' }), true)
+    assert.equal((await manager.users.get(created.id))?.data.role, 'admin')
+  },
+  async 'SessionManager.refreshSession'() {
+    const manager = new SessionManager()
+    const created = await manager.users.create('u1')
+    assert.equal(await manager.refreshSession(created.id), true)
+    await manager.users.revoke(created.id)
+    assert.equal(await manager.refreshSession(created.id), false)
+  },
+  async 'SessionManager.deleteSession'() {
+    const manager = new SessionManager()
+    const created = await manager.users.create('u1')
+    assert.equal(await manager.deleteSession(created.id), undefined)
+    assert.equal(await manager.users.get(created.id), null)
+  },
+  async 'config.age'() {
+    const manager = new SessionManager({ age: '2h' })
+    assert.equal(manager.config.lifetimeMs, 2 * 3_600_000)
+  },
+  async 'config.cookieName'() {
+    assert.equal(new SessionManager({ cookieName: 'adonis-session' }).cookie.name, 'adonis-session')
+  },
+  async 'config.clearWithBrowser'() {
+    assert.equal(new SessionManager({ clearWithBrowser: true }).cookie.clearWithBrowser, true)
+  },
+  async 'config.redisConnection'() {
+    const manager = new SessionManager({ driver: 'redis', redisConnection: 'local', connections: { local: { port: 6379 } } })
+    assert.equal(manager.config.drivers.get('redis')?.config.connection, 'local')
   },
 }
 
@@ -96,11 +169,12 @@ describe('seed aliases (docs/seeds.md)', () => {
     }
   })
 
-  it('every Session alias is installed on Session.prototype, non-enumerable, and the class itself does not define it', () => {
-    const installed = SEED_ALIASES.filter((entry) => entry.on === 'Session')
+  it('every class alias is installed on its prototype, non-enumerable, and the class itself does not define it', () => {
+    const prototypes = { Session: Session.prototype, SessionManager: SessionManager.prototype } as const
+    const installed = SEED_ALIASES.filter((entry) => entry.on === 'Session' || entry.on === 'SessionManager')
     assert.ok(installed.length > 0)
     for (const entry of installed) {
-      const descriptor = Object.getOwnPropertyDescriptor(Session.prototype, entry.alias)
+      const descriptor = Object.getOwnPropertyDescriptor(prototypes[entry.on as keyof typeof prototypes], entry.alias)
       assert.ok(descriptor, `${entry.alias} is installed`)
       assert.equal(descriptor.enumerable, false, `${entry.alias} is not enumerable`)
       assert.ok(entry.install && (descriptor.value === entry.install.value || descriptor.get === entry.install.get), `${entry.alias} comes from the table`)
@@ -116,9 +190,9 @@ describe('seed aliases (docs/seeds.md)', () => {
   })
 
   for (const entry of SEED_ALIASES) {
-    it(`${entry.on === 'tessera' ? '' : `${entry.on}.`}${entry.alias} (seed ${entry.seed}) behaves as ${entry.canonical}`, async () => {
-      const check = BEHAVES[entry.alias]
-      assert.ok(check, `test/unit/aliases.test.ts has a check for ${entry.alias}`)
+    it(`${entry.on}.${entry.alias} (seed ${entry.seed}) behaves as ${entry.canonical}`, async () => {
+      const check = BEHAVES[`${entry.on}.${entry.alias}`]
+      assert.ok(check, `test/unit/aliases.test.ts has a check for ${entry.on}.${entry.alias}`)
       await check()
     })
   }

@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import pg from 'pg'
 import { SessionCodec } from '../../../src/session/codec.js'
 import { SessionManager } from '../../../src/manager/manager.js'
-import { typedJsonSerializer } from '../../../src/session/serializer.js'
+import { typedJsonSerializer } from '../../../src/lib/serializer.js'
 import type { Change } from '../../../src/drivers/contract.js'
 import { PostgresDriver, schemaSql, type PgPool } from '../../../src/drivers/postgres.js'
 import type { CorruptRowReport } from '../../../src/drivers/sql/rows.js'
@@ -383,13 +383,13 @@ if (unreachable) {
       const manager = new SessionManager({ driver: 'postgres', connection: PG_URL, table: table() })
       const a = await manager.createSession('alice', { role: 'user' }, { device: { name: 'Firefox on Linux' } })
       const b = await manager.createSession('alice', { role: 'user' })
-      const listed = await manager.listSessions('alice')
+      const listed = await manager.users.list('alice')
       assert.deepEqual(listed.map((s) => s.key).sort(), [a.key, b.key].sort())
       assert.equal(listed.find((s) => s.key === a.key)?.deviceName, 'Firefox on Linux')
       assert.equal(a.key, storageKeyFor(a.id))
       const idA = a.id
-      await manager.revokeAll('alice', { except: idA })
-      assert.deepEqual((await manager.listSessions('alice')).map((s) => s.key), [a.key])
+      await manager.users.revokeAll('alice', { except: idA })
+      assert.deepEqual((await manager.users.list('alice')).map((s) => s.key), [a.key])
       await manager.close()
     })
   })

@@ -1,6 +1,6 @@
 // A separate process patching one session in a shared SQLite file (spawned by sqlite.test.ts).
 import { SessionCodec } from '../../../src/session/codec.js'
-import { typedJsonSerializer } from '../../../src/session/serializer.js'
+import { typedJsonSerializer } from '../../../src/lib/serializer.js'
 import { SqliteDriver } from '../../../src/drivers/sqlite.js'
 
 const [path, table, key, mode, from, count] = process.argv.slice(2) as [string, string, string, 'increment' | 'set', string, string]

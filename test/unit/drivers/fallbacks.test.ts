@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { SessionCodec } from '../../../src/session/codec.js'
-import { typedJsonSerializer } from '../../../src/session/serializer.js'
+import { typedJsonSerializer } from '../../../src/lib/serializer.js'
 import type { SessionDriver, StoredRecord } from '../../../src/drivers/contract.js'
 import { collectExpired, patchRecord, readRecord, touchRecord } from '../../../src/drivers/fallbacks.js'
 import { SessionTypeError } from '../../../src/lib/errors.js'

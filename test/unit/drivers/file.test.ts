@@ -73,7 +73,7 @@ describe('file driver', () => {
     const key = randomKey()
     await a.write(key, makeRecord({ n: 0 }), 60_000)
     const { SessionCodec } = await import('../../../src/session/codec.js')
-    const { typedJsonSerializer } = await import('../../../src/session/serializer.js')
+    const { typedJsonSerializer } = await import('../../../src/lib/serializer.js')
     const codec = new SessionCodec(typedJsonSerializer)
     await Promise.all(
       Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).patch(key, [{ op: 'increment', key: 'n', by: 1 }], { ttl: 60_000, codec })),

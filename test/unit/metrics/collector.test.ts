@@ -105,12 +105,12 @@ describe('manager.metrics()', () => {
     ])
     assert.deepEqual(m.metrics().sessionsByUser, [], 'top users only on request')
 
-    assert.equal(await m.revokeSession(alice[0]!.key, { userId: 'alice' }), true)
+    assert.equal(await m.users.revoke(alice[0]!.key, { userId: 'alice' }), true)
     metrics = m.metrics({ topUsers: 5 })
     assert.equal(metrics.sessionsByUser[0]?.sessions, 2)
     assert.equal(metrics.counts.destroyed, 1)
 
-    assert.equal(await m.revokeAll('alice', { except: alice[1]!.id }), 1)
+    assert.equal(await m.users.revokeAll('alice', { except: alice[1]!.id }), 1)
     metrics = m.metrics({ topUsers: 5 })
     assert.deepEqual(metrics.sessionsByUser, [
       { userId: 'alice', sessions: 1 },

@@ -4,7 +4,7 @@ import { describe, it } from 'node:test'
 import { decode, encode } from '@msgpack/msgpack'
 import fc from 'fast-check'
 import { SessionCodec } from '../../../src/session/codec.js'
-import { typedJsonSerializer } from '../../../src/session/serializer.js'
+import { typedJsonSerializer } from '../../../src/lib/serializer.js'
 import { Keyring } from '../../../src/lib/crypto.js'
 import { SessionSerializationError } from '../../../src/lib/errors.js'
 

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { createSession, SessionManager } from '../../../src/manager/manager.js'
+import { createSession } from '../../../src/aliases.js'
+import { SessionManager } from '../../../src/manager/manager.js'
 import { Session } from '../../../src/session/session.js'
 import {
   SessionContextError,

@@ -1,4 +1,4 @@
-import { SessionSerializationError } from '../lib/errors.js'
+import { SessionSerializationError } from './errors.js'
 
 /**
  * Turns one session value into text or bytes and back. Pass your own (e.g. MessagePack) through

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import fc from 'fast-check'
-import { typedJsonSerializer as serializer } from '../../../src/session/serializer.js'
+import { typedJsonSerializer as serializer } from '../../../src/lib/serializer.js'
 import { SessionSerializationError } from '../../../src/lib/errors.js'
 
 const roundTrip = (value: unknown): unknown => serializer.deserialize(serializer.serialize(value))
