@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
 import express, { type NextFunction, type Request, type Response } from 'express'
 import { errors, rememberMe, SessionManager, type Session } from 'tessera'
-import { csrf, rememberMeMiddleware, type SessionRequest } from 'tessera/express'
+import { csrf, rememberMeMiddleware, session, type SessionRequest } from 'tessera/express'
 import { adminRouter } from './admin.js'
 import { DEMO_ONLY_KEY, managerOptions, type DemoEnv } from './config.js'
 import { deviceName } from './devices.js'
@@ -58,7 +58,7 @@ export function createDemoApp(options: DemoOptions = {}) {
   app.get('/assets/admin.js', (_req, res) => void res.type('text/javascript').set('cache-control', 'no-cache').send(ADMIN_JS))
   app.use('/admin', admin.router)
 
-  app.use(manager.middleware())
+  app.use(session(manager))
   app.use(express.urlencoded({ extended: false, limit: '8kb' }))
   app.use(rememberMeMiddleware(remember))
   app.use(csrf())

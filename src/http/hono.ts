@@ -1,7 +1,8 @@
 import type { Session, SessionData } from '../session/session.js'
 import { resolveCsrfOptions, verifyCsrf, type CsrfOptions } from '../security/csrf.js'
 import { csrfRequest } from './csrf.js'
-import { clientFactsReader, errorResponse, type FetchSessionOptions } from './fetch.js'
+import type { FetchSessionOptions } from './fetch.js'
+import { clientFactsReader, errorResponse } from './web-response.js'
 import { SessionLifecycle, type AnyManager } from './lifecycle.js'
 
 export { readonlySession } from './lifecycle.js'

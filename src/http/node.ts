@@ -7,7 +7,7 @@ import { commitBeforeHeaders } from './response.js'
 export { readonlySession } from './lifecycle.js'
 // node:http has no middleware chain: call csrf() as `csrf()(req, res, (error) => …)` or use verifyCsrf.
 export { csrf } from './csrf.js'
-export { verifyCsrf, resolveCsrfOptions } from '../security/csrf.js'
+export { verifyCsrf } from '../security/csrf.js'
 export { rememberMeMiddleware } from './remember-me.js'
 export type { CsrfOptions } from '../security/csrf.js'
 export type { SessionMiddlewareOptions } from './lifecycle.js'

@@ -26,13 +26,47 @@ describe('package exports', () => {
     const exported = new Set(subpaths.map(([, target]) => target.default))
     const modules = [
       ...readdirSync(join(root, 'dist/http')).filter((name) => name.endsWith('.js')).map((name) => `./dist/http/${name}`),
-      ...['cookie', 'redis', 'sqlite', 'postgres'].map((name) => `./dist/drivers/${name}.js`),
+      ...['memory', 'file', 'cookie', 'redis', 'sqlite', 'postgres'].map((name) => `./dist/drivers/${name}.js`),
     ]
-    const internal = new Set(['./dist/http/lifecycle.js', './dist/http/cookies.js', './dist/http/response.js', './dist/http/connect.js', './dist/http/csrf.js', './dist/http/security-hooks.js', './dist/http/remember-me.js'])
+    const internal = new Set(
+      ['lifecycle', 'cookies', 'response', 'connect', 'csrf', 'security-hooks', 'remember-me', 'web-response'].map((name) => `./dist/http/${name}.js`),
+    )
     for (const module of modules) {
       if (internal.has(module)) continue
       assert.ok(exported.has(module), `${module} is built but not exported in package.json`)
     }
+  })
+
+  it('exports exactly the public names listed here: an internal that leaks, or a name that goes, fails this test', async () => {
+    const adapter = ['csrf', 'readonlySession', 'session', 'verifyCsrf']
+    const driver = (upper: string, factory: string, ...more: string[]) =>
+      [`${upper}_CLIENT`, `${upper}_DRIVER`, `${upper}_OPTION_NAMES`, 'default', factory, ...more].sort()
+    const expected: Record<string, string[]> = {
+      '.': ['RememberMe', 'Session', 'SessionEvents', 'SessionManager', 'SessionStore', 'createSession', 'defineConfig', 'errors', 'rememberMe', 'typedJsonSerializer', 'verifyCsrf'],
+      './express': [...adapter, 'rememberMeMiddleware'],
+      './fastify': [...adapter, 'sessionOf'],
+      './hono': adapter,
+      './koa': adapter,
+      './node': ['csrf', 'readonlySession', 'rememberMeMiddleware', 'verifyCsrf', 'withSession'],
+      './fetch': ['csrf', 'readonlySession', 'verifyCsrf', 'withSession'],
+      './driver': ['applyChanges', 'emptyData', 'isSessionDriver', 'parseRecord', 'supports', 'toStoredRecord'],
+      './drivers/memory': driver('MEMORY', 'memoryDriver', 'MemoryDriver'),
+      './drivers/file': driver('FILE', 'fileDriver', 'FileDriver'),
+      './drivers/cookie': driver('COOKIE', 'cookieDriver', 'CookieDriver'),
+      './drivers/redis': driver('REDIS', 'redisDriver', 'RedisDriver', 'FAIL_FAST_OPTIONS'),
+      './drivers/sqlite': driver('SQLITE', 'sqliteDriver', 'SqliteDriver', 'schemaSql'),
+      './drivers/postgres': driver('POSTGRES', 'postgresDriver', 'PostgresDriver', 'schemaSql'),
+      './admin': ['SafeHtml', 'escapeHtml', 'formatDuration', 'html', 'raw', 'renderDashboard', 'sessionsChart'],
+      './testing': ['makeRecord', 'randomKey', 'runDriverConformance'],
+    }
+    assert.deepEqual(subpaths.map(([subpath]) => subpath).sort(), Object.keys(expected).sort(), 'every subpath has its list here')
+    for (const [subpath] of subpaths) {
+      const specifier = subpath === '.' ? manifest.name : `${manifest.name}/${subpath.slice(2)}`
+      const names = Object.keys((await import(specifier)) as object).sort()
+      assert.deepEqual(names, [...(expected[subpath] ?? [])].sort(), `the public names of ${specifier}`)
+    }
+    const errors = Object.keys(((await import(manifest.name)) as { errors: object }).errors)
+    assert.ok(errors.length > 10 && errors.every((name) => /Error$/.test(name)), 'errors holds the error classes, and only them')
   })
 
   it('imports by package name, the way a user app does', async () => {

@@ -381,8 +381,8 @@ if (unreachable) {
 
     it('a session bound to a user through the manager is listed and revoked by user', async () => {
       const manager = new SessionManager({ driver: 'postgres', connection: PG_URL, table: table() })
-      const a = await manager.createSession('alice', { role: 'user' }, { device: { name: 'Firefox on Linux' } })
-      const b = await manager.createSession('alice', { role: 'user' })
+      const a = await manager.users.create('alice', { role: 'user' }, { device: { name: 'Firefox on Linux' } })
+      const b = await manager.users.create('alice', { role: 'user' })
       const listed = await manager.users.list('alice')
       assert.deepEqual(listed.map((s) => s.key).sort(), [a.key, b.key].sort())
       assert.equal(listed.find((s) => s.key === a.key)?.deviceName, 'Firefox on Linux')

@@ -32,7 +32,7 @@ describe('html template', () => {
 describe('admin dashboard', () => {
   it('renders cards, chart and a CSRF-protected revoke form per user, with user ids escaped', async () => {
     const manager = new SessionManager({ keys: ['k'.repeat(32)] })
-    await manager.createSession('<script>x</script>')
+    await manager.users.create('<script>x</script>')
     const page = renderDashboard(manager.metrics({ topUsers: 5 }), { csrfToken: 'tok"en' }).value
     assert.match(page, /data-metric="total">1</)
     assert.match(page, /data-metric="users">1</)

@@ -24,7 +24,7 @@ describe('SessionManager configuration', () => {
       { ...manager.cookie },
       { name: 'tessera_session', path: '/', domain: undefined, secure: process.env.NODE_ENV === 'production', httpOnly: true, sameSite: 'lax', clearWithBrowser: false },
     )
-    const session = await manager.driver()
+    const session = await manager.open()
     session.put('a', 1)
     await session.save()
     assert.equal((await manager.open({ id: session.sessionId })).get('a'), 1)
@@ -46,7 +46,7 @@ describe('SessionManager configuration', () => {
     })
     assert.equal(manager.config.drivers.get('short')?.lifetimeMs, 60_000)
     assert.equal(manager.config.drivers.get('long')?.lifetimeMs, 7_200_000)
-    const short = await manager.driver('short')
+    const short = await manager.open({ driver: 'short' })
     short.put('a', 1)
     await short.save()
     assert.equal((await manager.open({ id: short.sessionId, driver: 'long' })).status.fresh, true, 'drivers do not share stores')
@@ -133,7 +133,7 @@ describe('custom drivers', () => {
       created.push(config)
       return store
     })
-    const session = await manager.driver('database')
+    const session = await manager.open({ driver: 'database' })
     session.put('a', 1)
     session.increment('n')
     await session.save()
@@ -157,7 +157,7 @@ describe('custom drivers', () => {
   it('a factory that returns no driver is reported', async () => {
     const manager = new SessionManager()
     manager.extend('broken', () => ({}) as SessionDriver)
-    await assert.rejects(manager.driver('broken'), /did not return a driver/)
+    await assert.rejects(manager.open({ driver: 'broken' }), /did not return a driver/)
   })
 })
 

@@ -95,8 +95,8 @@ describe('manager.metrics()', () => {
 
   it('sessions by user, uniqueUsers, and revokeAll / revokeSession remove them', async () => {
     const m = manager()
-    const alice = await Promise.all([m.createSession('alice'), m.createSession('alice'), m.createSession('alice')])
-    await m.createSession('bob')
+    const alice = await Promise.all([m.users.create('alice'), m.users.create('alice'), m.users.create('alice')])
+    await m.users.create('bob')
     let metrics = m.metrics({ topUsers: 5 })
     assert.equal(metrics.sessions.uniqueUsers, 2)
     assert.deepEqual(metrics.sessionsByUser, [

@@ -450,7 +450,7 @@ describe('custom session classes', () => {
       readonly tag = 'custom'
     }
     const manager = new SessionManager({ sessionClass: Tagged })
-    const session = await manager.driver()
+    const session = await manager.open()
     assert.ok(session instanceof Tagged)
   })
 })
