@@ -86,12 +86,12 @@ type Check<T> = (name: string, value: unknown) => T
 interface OptionSpec<T, Defaulted extends boolean = boolean> {
   check: Check<T>
   /** The value an omitted option stands for, checked like a given one; none: the option is off. */
-  default: Defaulted extends true ? {} : undefined
+  default: Defaulted extends true ? NonNullable<unknown> : undefined
 }
 
 function option<T>(check: Check<T>): OptionSpec<T, false>
-function option<T>(check: Check<T>, fallback: {}): OptionSpec<T, true>
-function option<T>(check: Check<T>, fallback?: {}): OptionSpec<T> {
+function option<T>(check: Check<T>, fallback: NonNullable<unknown>): OptionSpec<T, true>
+function option<T>(check: Check<T>, fallback?: NonNullable<unknown>): OptionSpec<T> {
   return { check, default: fallback }
 }
 

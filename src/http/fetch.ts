@@ -1,6 +1,4 @@
-import type { ResolvedConfig } from '../config/resolve.js'
 import type { Session, SessionData } from '../session/session.js'
-import { SessionConfigError } from '../lib/errors.js'
 import type { ClientFacts } from '../security/binding.js'
 import { resolveCsrfOptions, verifyCsrf, type CsrfOptions } from '../security/csrf.js'
 import { csrfRequest } from './csrf.js'

@@ -4,7 +4,6 @@ import type { Session } from '../session/session.js'
 import { bindSession, enforceBinding, type BindingResult, type ClientFacts } from '../security/binding.js'
 import { limitSessionCreation } from '../security/rate-limit.js'
 import type { SecurityState } from '../security/security-state.js'
-import type { UserSessions } from '../users/users.js'
 
 /** What the request hooks need from a manager (a `SessionManager` has it all). */
 export interface SecurityHost {

@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto'
 import { CSRF_SESSION_KEY } from '../session/session.js'
-import { parseCookie, stringifySetCookie } from 'cookie'
 import { safeEqual, type Keyring } from '../lib/crypto.js'
 import { CsrfError, SessionConfigError } from '../lib/errors.js'
 

@@ -60,7 +60,10 @@ describe('driver fallbacks', () => {
     const driver: SessionDriver = {
       ...bareDriver(),
       touch: async () => void calls.push('touch'),
-      gc: async () => (calls.push('gc'), 7),
+      gc: async () => {
+        calls.push('gc')
+        return 7
+      },
     }
     await touchRecord(driver, randomKey(), 1_000)
     assert.equal(await collectExpired(driver), 7)
