@@ -100,10 +100,18 @@ async function startServer(name: string, redisPort: number): Promise<{ child: Ch
 async function login(port: number): Promise<string> {
   const response = await fetch(`http://127.0.0.1:${port}/login`)
   if (!response.ok) throw new Error(`login failed with ${response.status}`)
-  return response.headers.getSetCookie().map((cookie) => cookie.split(';')[0]).join('; ')
+  return response.headers
+    .getSetCookie()
+    .map((cookie) => cookie.split(';')[0])
+    .join('; ')
 }
 
-async function load(port: number, path: string, cookie: string | undefined, seconds: number): Promise<{ requests: number; rps: number; errors: number }> {
+async function load(
+  port: number,
+  path: string,
+  cookie: string | undefined,
+  seconds: number,
+): Promise<{ requests: number; rps: number; errors: number }> {
   const result = await autocannon({
     url: `http://127.0.0.1:${port}${path}`,
     connections: CONNECTIONS,
@@ -118,7 +126,7 @@ async function measure(pid: number, port: number, route: Route, cookie: string, 
   const sent = route === 'new' ? undefined : cookie
   const ticks = cpuTicks(pid)
   const result = await load(port, path, sent, SECONDS)
-  const cpuUs = ((cpuTicks(pid) - ticks) / CLOCK_TICKS) * 1e6 / Math.max(result.requests, 1)
+  const cpuUs = (((cpuTicks(pid) - ticks) / CLOCK_TICKS) * 1e6) / Math.max(result.requests, 1)
   const sample: Sample = { rps: result.rps, cpuUs, errors: result.errors }
   if (redisPort) sample.redisCommands = await redisRoundTrips(redisPort, port, path, sent)
   return sample
@@ -132,7 +140,11 @@ const median = (values: number[]): number => {
 
 async function startBenchRedis(): Promise<{ stop: () => void; port: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'tessera-bench-redis-'))
-  const child = spawn('redis-server', ['--port', String(BENCH_REDIS_PORT), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: 'ignore' })
+  const child = spawn(
+    'redis-server',
+    ['--port', String(BENCH_REDIS_PORT), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir],
+    { stdio: 'ignore' },
+  )
   for (let i = 0; i < 50; i++) {
     try {
       execFileSync('redis-cli', ['-p', String(BENCH_REDIS_PORT), 'PING'], { stdio: 'ignore' })
@@ -187,7 +199,10 @@ async function runGroup(group: string): Promise<void> {
 
 function printTable(group: string, scenarios: Scenario[], routes: Route[], samples: Map<string, Sample[]>): void {
   const stat = (name: string, route: Route, pick: (s: Sample) => number) => median((samples.get(`${name}:${route}`) ?? []).map(pick))
-  const header = ['scenario', ...routes.flatMap((route) => [`${route} req/s`, 'ratio', 'CPU µs/req', ...(group === 'redis' ? ['round trips/req'] : [])])]
+  const header = [
+    'scenario',
+    ...routes.flatMap((route) => [`${route} req/s`, 'ratio', 'CPU µs/req', ...(group === 'redis' ? ['round trips/req'] : [])]),
+  ]
   const rows = scenarios.map((scenario) => [
     scenario.name,
     ...routes.flatMap((route) => {

@@ -48,7 +48,10 @@ export async function runSealBench(): Promise<void> {
   const codec = new SessionCodec(typedJsonSerializer)
   const now = Date.now()
   const record: StoredRecord = {
-    data: Object.assign(Object.create(null) as Record<string, string>, Object.fromEntries(Object.entries(DATA).map(([k, v]) => [k, codec.encode(v, k)]))),
+    data: Object.assign(
+      Object.create(null) as Record<string, string>,
+      Object.fromEntries(Object.entries(DATA).map(([k, v]) => [k, codec.encode(v, k)])),
+    ),
     flash: null,
     meta: { createdAt: now, lastSeenAt: now, expiresAt: now + 3_600_000, version: 1 },
   }

@@ -78,11 +78,14 @@ async function sqlite(): Promise<Result> {
   try {
     await driver.read('warm-up') // creates the table and indexes
     const db = new Database(path)
-    const insert = db.prepare('INSERT INTO tessera_sessions (key, data, created_at, last_seen_at, expires_at, version, user_id) VALUES (?, ?, ?, ?, ?, 1, ?)')
+    const insert = db.prepare(
+      'INSERT INTO tessera_sessions (key, data, created_at, last_seen_at, expires_at, version, user_id) VALUES (?, ?, ?, ?, ?, 1, ?)',
+    )
     const now = Date.now()
     const started = performance.now()
     db.transaction(() => {
-      for (let i = 0; i < ROWS; i++) insert.run(`expired-${i}`, DATA, now - 7_200_000, now - 3_600_000, now - 1_000 - (i % 3_600_000), `u-${i % 50_000}`)
+      for (let i = 0; i < ROWS; i++)
+        insert.run(`expired-${i}`, DATA, now - 7_200_000, now - 3_600_000, now - 1_000 - (i % 3_600_000), `u-${i % 50_000}`)
       for (let i = 0; i < LIVE; i++) insert.run(`live-${i}`, DATA, now, now, now + 3_600_000, `u-${i}`)
     })()
     const insertMs = performance.now() - started
@@ -128,7 +131,9 @@ async function postgres(): Promise<Result | string> {
   }
 }
 
-console.log(`gc of ${ROWS.toLocaleString('en-US')} expired rows (+${LIVE.toLocaleString('en-US')} live), ${GC_BATCH_SIZE.toLocaleString('en-US')} rows per batch, Node ${process.version}`)
+console.log(
+  `gc of ${ROWS.toLocaleString('en-US')} expired rows (+${LIVE.toLocaleString('en-US')} live), ${GC_BATCH_SIZE.toLocaleString('en-US')} rows per batch, Node ${process.version}`,
+)
 const results: Result[] = [await sqlite()]
 const pgResult = await postgres()
 if (typeof pgResult === 'string') console.log(pgResult)

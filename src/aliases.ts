@@ -67,9 +67,33 @@ export const SEED_ALIASES: readonly SeedAlias[] = Object.freeze([
       return this.start({ readonly })
     }),
   },
-  { alias: 'commit', canonical: 'save()', seed: '002', on: 'Session', install: method(function (this: Session) { return this.save() }) },
-  { alias: 'getId', canonical: 'sessionId', seed: '001', on: 'Session', install: method(function (this: Session) { return this.sessionId }) },
-  { alias: 'flush', canonical: 'clear()', seed: '000', on: 'Session', install: method(function (this: Session) { this.clear() }) },
+  {
+    alias: 'commit',
+    canonical: 'save()',
+    seed: '002',
+    on: 'Session',
+    install: method(function (this: Session) {
+      return this.save()
+    }),
+  },
+  {
+    alias: 'getId',
+    canonical: 'sessionId',
+    seed: '001',
+    on: 'Session',
+    install: method(function (this: Session) {
+      return this.sessionId
+    }),
+  },
+  {
+    alias: 'flush',
+    canonical: 'clear()',
+    seed: '000',
+    on: 'Session',
+    install: method(function (this: Session) {
+      this.clear()
+    }),
+  },
   {
     alias: 'keep',
     canonical: 'reflash() / reflashOnly(keys)',
@@ -80,9 +104,33 @@ export const SEED_ALIASES: readonly SeedAlias[] = Object.freeze([
       else this.reflashOnly(keys)
     }),
   },
-  { alias: 'fresh', canonical: 'status.fresh', seed: '002', on: 'Session', install: getter(function (this: Session) { return this.status.fresh }) },
-  { alias: 'initiated', canonical: 'status.initiated', seed: '002', on: 'Session', install: getter(function (this: Session) { return this.status.initiated }) },
-  { alias: 'readonly', canonical: 'status.readonly', seed: '002', on: 'Session', install: getter(function (this: Session) { return this.status.readonly }) },
+  {
+    alias: 'fresh',
+    canonical: 'status.fresh',
+    seed: '002',
+    on: 'Session',
+    install: getter(function (this: Session) {
+      return this.status.fresh
+    }),
+  },
+  {
+    alias: 'initiated',
+    canonical: 'status.initiated',
+    seed: '002',
+    on: 'Session',
+    install: getter(function (this: Session) {
+      return this.status.initiated
+    }),
+  },
+  {
+    alias: 'readonly',
+    canonical: 'status.readonly',
+    seed: '002',
+    on: 'Session',
+    install: getter(function (this: Session) {
+      return this.status.readonly
+    }),
+  },
   {
     alias: 'driver',
     canonical: 'open({ driver })',
@@ -110,7 +158,15 @@ export const SEED_ALIASES: readonly SeedAlias[] = Object.freeze([
       return this.users.create(userId, data, options)
     }),
   },
-  { alias: 'getSession', canonical: 'users.get(id)', seed: '004', on: 'SessionManager', install: method(function (this: SessionManager, id: string) { return this.users.get(id) }) },
+  {
+    alias: 'getSession',
+    canonical: 'users.get(id)',
+    seed: '004',
+    on: 'SessionManager',
+    install: method(function (this: SessionManager, id: string) {
+      return this.users.get(id)
+    }),
+  },
   {
     alias: 'updateSession',
     canonical: 'users.update(id, data)',
@@ -120,7 +176,15 @@ export const SEED_ALIASES: readonly SeedAlias[] = Object.freeze([
       return this.users.update(id, data)
     }),
   },
-  { alias: 'refreshSession', canonical: 'users.refresh(id)', seed: '004', on: 'SessionManager', install: method(function (this: SessionManager, id: string) { return this.users.refresh(id) }) },
+  {
+    alias: 'refreshSession',
+    canonical: 'users.refresh(id)',
+    seed: '004',
+    on: 'SessionManager',
+    install: method(function (this: SessionManager, id: string) {
+      return this.users.refresh(id)
+    }),
+  },
   {
     alias: 'deleteSession',
     canonical: 'users.revoke(id)',

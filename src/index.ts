@@ -22,7 +22,14 @@ export { defineConfig } from './config/resolve.js'
 export type { SessionConfig } from './config/resolve.js'
 export type { CookieConfig } from './config/cookie.js'
 export type { EncryptionConfig, StandardSchemaResult, StandardSchemaV1 } from './config/options.js'
-export type { BindingConfig, RateLimitConfig, RateLimitRule, RememberMeConfig, SecurityConfig, SessionLimitConfig } from './config/security.js'
+export type {
+  BindingConfig,
+  RateLimitConfig,
+  RateLimitRule,
+  RememberMeConfig,
+  SecurityConfig,
+  SessionLimitConfig,
+} from './config/security.js'
 export type { Duration } from './lib/durations.js'
 export type { KeyMaterial } from './lib/crypto.js'
 export type { DeviceInfo, SessionDriver } from './drivers/contract.js'

@@ -67,7 +67,17 @@ export function adminRouter(manager: SessionManager, options: { password: string
     const r = req as Req
     const token = r.session.auth.csrfToken()
     const body = html`<h1>Sessions</h1>${renderDashboard(manager.metrics({ topUsers: 20 }), { csrfToken: token, revokeAction: '/admin/revoke' })}`
-    res.type('html').send(layout(body, { title: 'Admin', area: 'admin', user: 'admin', csrfToken: token, current: 'admin', flash: flashOf(r), scripts: ['/assets/admin.js'] }))
+    res.type('html').send(
+      layout(body, {
+        title: 'Admin',
+        area: 'admin',
+        user: 'admin',
+        csrfToken: token,
+        current: 'admin',
+        flash: flashOf(r),
+        scripts: ['/assets/admin.js'],
+      }),
+    )
   })
 
   router.get('/metrics.json', guard, (_req, res) => {
@@ -82,11 +92,28 @@ export function adminRouter(manager: SessionManager, options: { password: string
     res.redirect(303, '/admin')
   })
 
-  router.use((_req, res) => void res.status(404).type('html').send(errorPage(404, 'Page not found', 'There is nothing at this address.', '/admin')))
+  router.use(
+    (_req, res) =>
+      void res
+        .status(404)
+        .type('html')
+        .send(errorPage(404, 'Page not found', 'There is nothing at this address.', '/admin')),
+  )
   router.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
     const status = typeof (error as { status?: unknown })?.status === 'number' ? (error as { status: number }).status : 500
     if (status >= 500) console.error(error)
-    if (!res.headersSent) res.status(status).type('html').send(errorPage(status, status === 403 ? 'Request refused' : 'Something went wrong', status === 403 ? 'The form was sent from another site or with an expired token.' : 'The request could not be completed.', '/admin'))
+    if (!res.headersSent)
+      res
+        .status(status)
+        .type('html')
+        .send(
+          errorPage(
+            status,
+            status === 403 ? 'Request refused' : 'Something went wrong',
+            status === 403 ? 'The form was sent from another site or with an expired token.' : 'The request could not be completed.',
+            '/admin',
+          ),
+        )
   })
 
   return { router, close: () => admins.close() }

@@ -49,7 +49,10 @@ export function createDemoApp(options: DemoOptions = {}) {
   app.disable('x-powered-by')
   app.use((_req, res, next) => {
     // Everything is served from this origin: no CDN, no web font, no inline script.
-    res.set('content-security-policy', "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+    res.set(
+      'content-security-policy',
+      "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    )
     res.set('referrer-policy', 'same-origin')
     res.set('x-content-type-options', 'nosniff')
     next()
@@ -72,7 +75,12 @@ export function createDemoApp(options: DemoOptions = {}) {
   app.get('/login', (req, res) => {
     const { session } = req as Req
     if (session.auth.userId !== undefined) return res.redirect(303, '/')
-    res.type('html').send(loginPage(session.auth.csrfToken(), { flash: flashOf(session), username: session.flashMessages.get('username') as string | undefined }))
+    res.type('html').send(
+      loginPage(session.auth.csrfToken(), {
+        flash: flashOf(session),
+        username: session.flashMessages.get('username') as string | undefined,
+      }),
+    )
   })
 
   app.post('/login', async (req, res) => {
@@ -122,7 +130,15 @@ export function createDemoApp(options: DemoOptions = {}) {
   app.get('/devices', signedIn, async (req, res) => {
     const { session } = req as Req
     const sessions = await manager.users.list(session.auth.userId as string)
-    res.type('html').send(devicesPage({ user: session.auth.userId as string, csrfToken: session.auth.csrfToken(), sessions, currentKey: session.status.storageKey, flash: flashOf(session) }))
+    res.type('html').send(
+      devicesPage({
+        user: session.auth.userId as string,
+        csrfToken: session.auth.csrfToken(),
+        sessions,
+        currentKey: session.status.storageKey,
+        flash: flashOf(session),
+      }),
+    )
   })
 
   app.post('/devices/revoke', signedIn, async (req, res) => {
@@ -152,7 +168,13 @@ export function createDemoApp(options: DemoOptions = {}) {
     res.redirect(303, '/login')
   })
 
-  app.use((_req, res) => void res.status(404).type('html').send(errorPage(404, 'Page not found', 'There is nothing at this address.')))
+  app.use(
+    (_req, res) =>
+      void res
+        .status(404)
+        .type('html')
+        .send(errorPage(404, 'Page not found', 'There is nothing at this address.')),
+  )
   app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
     const status = error instanceof errors.SessionError ? error.status : 500
     if (status >= 500) console.error(error instanceof errors.SessionError ? `${error.code}: ${error.message}` : error)
@@ -164,7 +186,11 @@ export function createDemoApp(options: DemoOptions = {}) {
           : status === 503
             ? ['Session store unavailable', 'The session store could not be reached. Try again shortly.']
             : ['Something went wrong', 'The request could not be completed.']
-    if (!res.headersSent) res.status(status).type('html').send(errorPage(status, title, text))
+    if (!res.headersSent)
+      res
+        .status(status)
+        .type('html')
+        .send(errorPage(status, title, text))
   })
 
   return {

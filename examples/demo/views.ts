@@ -144,7 +144,13 @@ export function dashboardPage(input: {
   return layout(body, { title: 'Dashboard', user: input.user, csrfToken: input.csrfToken, current: 'dashboard', flash: input.flash })
 }
 
-export function devicesPage(input: { user: string; csrfToken: string; sessions: readonly ListedSession[]; currentKey: string; flash: Flash | undefined }): string {
+export function devicesPage(input: {
+  user: string
+  csrfToken: string
+  sessions: readonly ListedSession[]
+  currentKey: string
+  flash: Flash | undefined
+}): string {
   const rows = input.sessions.map((s) => {
     const current = s.key === input.currentKey
     const name = s.deviceName ?? deviceName(s.userAgent)
@@ -153,10 +159,14 @@ export function devicesPage(input: { user: string; csrfToken: string; sessions: 
         <p class="device-name">${name}${current ? html` <span class="badge">This device</span>` : ''}</p>
         <p class="device-meta">IP ${s.ip ?? 'unknown'} · last active <time datetime="${new Date(s.lastActiveAt).toISOString()}">${ago(s.lastActiveAt)}</time> · signed in <time datetime="${new Date(s.createdAt).toISOString()}">${ago(s.createdAt)}</time></p>
       </div>
-      ${current ? '' : html`<form method="post" action="/devices/revoke">
+      ${
+        current
+          ? ''
+          : html`<form method="post" action="/devices/revoke">
         <input type="hidden" name="_csrf" value="${input.csrfToken}"><input type="hidden" name="key" value="${s.key}">
         <button type="submit" class="button danger" aria-label="Sign out ${name} (${s.ip ?? 'unknown IP'})">Sign out</button>
-      </form>`}
+      </form>`
+      }
     </li>`
   })
   const body = html`<h1>Your devices</h1>

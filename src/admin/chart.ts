@@ -32,7 +32,8 @@ export function sessionsChart(points: readonly MetricsSample[], options: ChartOp
   const line = (pick: (point: MetricsSample) => number): string =>
     points.map((point, i) => `${i === 0 ? 'M' : 'L'}${x(point.at).toFixed(1)},${y(pick(point)).toFixed(1)}`).join(' ')
   const ticks = [0, 0.25, 0.5, 0.75, 1].map((f) => Math.round(top * f)).filter((v, i, all) => all.indexOf(v) === i)
-  const area = points.length > 0 ? `${line((p) => p.total)} L${x(points.at(-1)!.at).toFixed(1)},${y(0)} L${x(first).toFixed(1)},${y(0)} Z` : ''
+  const area =
+    points.length > 0 ? `${line((p) => p.total)} L${x(points.at(-1)!.at).toFixed(1)},${y(0)} L${x(first).toFixed(1)},${y(0)} Z` : ''
   return html`<figure class="chart">
   <svg viewBox="0 0 ${width} ${height}" role="img" aria-labelledby="chart-title chart-desc">
     <title id="chart-title">${title}</title>

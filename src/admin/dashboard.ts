@@ -75,7 +75,8 @@ export function renderDashboard(metrics: SessionMetrics, options: DashboardOptio
       : html`<div class="table-wrap"><table class="data">
     <thead><tr><th scope="col">Driver</th><th scope="col" class="num">Calls</th><th scope="col" class="num">p50</th><th scope="col" class="num">p95</th><th scope="col" class="num">p99</th><th scope="col" class="num">Errors</th></tr></thead>
     <tbody>${drivers.map(
-      ([name, stats]) => html`<tr><th scope="row">${name}</th><td class="num">${stats.calls}</td><td class="num">${stats.p50Ms} ms</td><td class="num">${stats.p95Ms} ms</td><td class="num">${stats.p99Ms} ms</td><td class="num">${stats.errors + stats.timeouts}</td></tr>`,
+      ([name, stats]) =>
+        html`<tr><th scope="row">${name}</th><td class="num">${stats.calls}</td><td class="num">${stats.p50Ms} ms</td><td class="num">${stats.p95Ms} ms</td><td class="num">${stats.p99Ms} ms</td><td class="num">${stats.errors + stats.timeouts}</td></tr>`,
     )}</tbody>
   </table></div>`
   }

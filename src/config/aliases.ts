@@ -83,7 +83,9 @@ function setCanonical(target: Record<string, unknown>, path: string, value: unkn
     target[parent] = holder
   }
   if (holder[leaf] !== undefined) {
-    throw new SessionConfigError(`${alias} and ${prefix}${path} are the same option (${alias} is its alias, docs/seeds.md): give only ${prefix}${path}.`)
+    throw new SessionConfigError(
+      `${alias} and ${prefix}${path} are the same option (${alias} is its alias, docs/seeds.md): give only ${prefix}${path}.`,
+    )
   }
   holder[leaf] = value
 }

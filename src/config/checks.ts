@@ -11,7 +11,7 @@ import { SessionConfigError } from '../lib/errors.js'
 const COOKIE_TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
 const MINUTE_MS = 60_000
 
-const shown = (value: unknown): string => (typeof value === 'function' ? 'a function' : JSON.stringify(value) ?? String(value))
+const shown = (value: unknown): string => (typeof value === 'function' ? 'a function' : (JSON.stringify(value) ?? String(value)))
 
 function fail(message: string): never {
   throw new SessionConfigError(message)
@@ -58,7 +58,8 @@ export function cookieName(name: string, value: unknown): string {
 }
 
 export function positiveInteger(name: string, value: unknown): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) fail(`${name} must be a whole number of 1 or more, got ${shown(value)}.`)
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1)
+    fail(`${name} must be a whole number of 1 or more, got ${shown(value)}.`)
   return value
 }
 
@@ -74,7 +75,8 @@ export function nonEmptyString(name: string, value: unknown): string {
 
 /** A driver name: a built-in one or one registered with `extend()`. */
 export function driverName(name: string, value: unknown): string {
-  if (typeof value !== 'string' || value === '') fail(`${name} must be a driver name such as 'memory', 'file' or 'redis', got ${shown(value)}.`)
+  if (typeof value !== 'string' || value === '')
+    fail(`${name} must be a driver name such as 'memory', 'file' or 'redis', got ${shown(value)}.`)
   return value
 }
 

@@ -63,11 +63,12 @@ export function cookieOption(name: string, value: unknown): ResolvedCookie {
   rejectUnknownOptions(options, COOKIE_KEYS, name)
   const cookie = cookieName(`${name}.name`, options.name ?? DEFAULT_COOKIE_NAME)
   const prefixed = cookie.startsWith('__Host-') || cookie.startsWith('__Secure-')
-  const secure = options.secure === undefined ? prefixed || process.env.NODE_ENV === 'production' : boolean(`${name}.secure`, options.secure)
+  const secure =
+    options.secure === undefined ? prefixed || process.env.NODE_ENV === 'production' : boolean(`${name}.secure`, options.secure)
   const path = attribute(`${name}.path`, options.path) ?? '/'
   const domain = attribute(`${name}.domain`, options.domain)
   if (!path.startsWith('/')) throw new SessionConfigError(`${name}.path must start with "/", got ${JSON.stringify(path)}.`)
-  const sameSite = typeof options.sameSite === 'string' ? options.sameSite.toLowerCase() : options.sameSite ?? 'lax'
+  const sameSite = typeof options.sameSite === 'string' ? options.sameSite.toLowerCase() : (options.sameSite ?? 'lax')
   if (sameSite !== 'strict' && sameSite !== 'lax' && sameSite !== 'none') {
     throw new SessionConfigError(`${name}.sameSite must be 'strict', 'lax' or 'none', got ${JSON.stringify(options.sameSite)}.`)
   }

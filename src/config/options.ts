@@ -22,9 +22,7 @@ export interface StandardSchemaV1<Output = unknown> {
   readonly '~standard': {
     readonly version: 1
     readonly vendor: string
-    readonly validate: (
-      value: unknown,
-    ) => StandardSchemaResult<Output> | Promise<StandardSchemaResult<Output>>
+    readonly validate: (value: unknown) => StandardSchemaResult<Output> | Promise<StandardSchemaResult<Output>>
   }
 }
 export type StandardSchemaResult<Output> =
@@ -106,7 +104,9 @@ function keysOption(name: string, value: unknown): readonly KeyMaterial[] {
   }
   const keys = value.filter((key) => key !== undefined) as KeyMaterial[]
   if (keys.length === 0) {
-    throw new SessionConfigError(`${name} is empty (is the environment variable that should hold the key set?). Give at least one secret of 32 bytes or more.`)
+    throw new SessionConfigError(
+      `${name} is empty (is the environment variable that should hold the key set?). Give at least one secret of 32 bytes or more.`,
+    )
   }
   return keys
 }
@@ -183,7 +183,8 @@ export type ManagerOptionName = keyof typeof MANAGER_OPTIONS
 export const MANAGER_KEYS: readonly string[] = Object.keys(MANAGER_OPTIONS)
 
 /** What reading an option gives: the checked value, or undefined for an omitted option without a default. */
-type Checked<Name extends ManagerOptionName> = (typeof MANAGER_OPTIONS)[Name] extends OptionSpec<infer T, true> ? T : ReturnType<(typeof MANAGER_OPTIONS)[Name]['check']> | undefined
+type Checked<Name extends ManagerOptionName> =
+  (typeof MANAGER_OPTIONS)[Name] extends OptionSpec<infer T, true> ? T : ReturnType<(typeof MANAGER_OPTIONS)[Name]['check']> | undefined
 
 /** An option of `config`, checked; its default when omitted; undefined when omitted without a default. */
 export function readOption<Name extends ManagerOptionName>(config: Readonly<Record<string, unknown>>, name: Name): Checked<Name> {

@@ -50,7 +50,10 @@ export interface ResolvedConfig {
  * options. An unknown key is an error, unless the shorthand names a driver registered with
  * `extend()`: its factory checks the options it receives.
  */
-function splitShorthand(config: Readonly<Record<string, unknown>>): { options: Record<string, unknown>; shorthand: Record<string, unknown> | undefined } {
+function splitShorthand(config: Readonly<Record<string, unknown>>): {
+  options: Record<string, unknown>
+  shorthand: Record<string, unknown> | undefined
+} {
   const driver = readOption(config, 'driver')
   let options = translateAliases(config, 'manager')
   if (driver === 'redis') options = translateAliases(options, 'redis')
@@ -66,12 +69,18 @@ function splitShorthand(config: Readonly<Record<string, unknown>>): { options: R
   return { options, shorthand }
 }
 
-function resolveDrivers(options: Record<string, unknown>, shorthand: Record<string, unknown> | undefined, lifetimeMs: number): Map<string, ResolvedDriver> {
+function resolveDrivers(
+  options: Record<string, unknown>,
+  shorthand: Record<string, unknown> | undefined,
+  lifetimeMs: number,
+): Map<string, ResolvedDriver> {
   const drivers = new Map<string, ResolvedDriver>()
   for (const [name, entry] of Object.entries(readOption(options, 'drivers') ?? {})) {
     drivers.set(
       name,
-      isSessionDriver(entry) ? { config: { driver: entry.name ?? name }, lifetimeMs, instance: entry } : resolveDriverEntry(`drivers.${name}`, entry, lifetimeMs),
+      isSessionDriver(entry)
+        ? { config: { driver: entry.name ?? name }, lifetimeMs, instance: entry }
+        : resolveDriverEntry(`drivers.${name}`, entry, lifetimeMs),
     )
   }
   if (shorthand !== undefined) drivers.set(shorthand.driver as string, resolveDriverEntry('', shorthand, lifetimeMs))
@@ -95,7 +104,9 @@ function resolveKeys(options: Record<string, unknown>): { keyring: Keyring; keys
 
 function configuredDriver(option: string, name: string, drivers: ReadonlyMap<string, ResolvedDriver>): void {
   if (!drivers.has(name)) {
-    throw new SessionConfigError(`${option} names the driver "${name}", which is not configured. Configured drivers: ${[...drivers.keys()].join(', ')}.`)
+    throw new SessionConfigError(
+      `${option} names the driver "${name}", which is not configured. Configured drivers: ${[...drivers.keys()].join(', ')}.`,
+    )
   }
 }
 
@@ -106,7 +117,9 @@ export function resolveConfig(config: SessionConfig = {}, instance?: SessionDriv
   const lifetimeMs = readOption(options, 'lifetime')
   const drivers = resolveDrivers(options, shorthand, lifetimeMs)
   if (instance) drivers.set('default', { config: { driver: instance.name ?? 'custom' }, lifetimeMs, instance })
-  const defaultDriver = instance ? 'default' : (readOption(options, 'default') ?? (shorthand?.driver as string | undefined) ?? [...drivers.keys()][0]!)
+  const defaultDriver = instance
+    ? 'default'
+    : (readOption(options, 'default') ?? (shorthand?.driver as string | undefined) ?? [...drivers.keys()][0]!)
   configuredDriver('default', defaultDriver, drivers)
   const cookie = readOption(options, 'cookie')
   const longest = Math.max(...[...drivers.values()].map((entry) => entry.lifetimeMs))

@@ -126,7 +126,9 @@ export function bindingOption(name: string, value: unknown): ResolvedBinding {
   const userAgent = boolean(`${name}.userAgent`, binding.userAgent ?? false)
   const trustProxy = binding.trustProxy ?? false
   if (typeof trustProxy !== 'boolean' && !(typeof trustProxy === 'number' && Number.isInteger(trustProxy) && trustProxy >= 0)) {
-    throw new SessionConfigError(`${name}.trustProxy must be true, false or the number of trusted proxies, got ${JSON.stringify(trustProxy)}.`)
+    throw new SessionConfigError(
+      `${name}.trustProxy must be true, false or the number of trusted proxies, got ${JSON.stringify(trustProxy)}.`,
+    )
   }
   if (ip === false && !userAgent) {
     throw new SessionConfigError(`${name} binds to nothing: set ${name}.ip (true or 'subnet') and/or ${name}.userAgent: true.`)

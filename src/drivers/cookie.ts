@@ -75,7 +75,7 @@ function remember(cache: Map<string, OpenedPayload>, text: string, payload: Open
 
 function notBound(): never {
   throw new SessionConfigError(
-    'The cookie driver keeps each session in its request\'s cookies, so it works only inside a request: use an HTTP adapter (tessera/express, tessera/fastify, …) or pass the request\'s cookie jar: manager.open({ id, jar }).',
+    "The cookie driver keeps each session in its request's cookies, so it works only inside a request: use an HTTP adapter (tessera/express, tessera/fastify, …) or pass the request's cookie jar: manager.open({ id, jar }).",
   )
 }
 
@@ -100,16 +100,20 @@ export class CookieDriver implements SessionDriver {
     const keyring = options.keyring ?? context.keyring
     if (!keyring) {
       throw new SessionConfigError(
-        'The cookie driver seals sessions with the manager\'s keys: configure keys: [process.env.SESSION_KEY] (32+ random bytes). With a random per-process key every restart would log everyone out.',
+        "The cookie driver seals sessions with the manager's keys: configure keys: [process.env.SESSION_KEY] (32+ random bytes). With a random per-process key every restart would log everyone out.",
       )
     }
     const maxChunks = options.maxChunks ?? 3
     if (!Number.isInteger(maxChunks) || maxChunks < 1 || maxChunks > MAX_CHUNKS_LIMIT) {
-      throw new SessionConfigError(`cookie driver: maxChunks must be a whole number from 1 to ${MAX_CHUNKS_LIMIT}, got ${JSON.stringify(options.maxChunks)}.`)
+      throw new SessionConfigError(
+        `cookie driver: maxChunks must be a whole number from 1 to ${MAX_CHUNKS_LIMIT}, got ${JSON.stringify(options.maxChunks)}.`,
+      )
     }
     const chunkSize = options.chunkSize ?? 3800
     if (!Number.isInteger(chunkSize) || chunkSize < 200 || chunkSize > 4000) {
-      throw new SessionConfigError(`cookie driver: chunkSize must be a whole number from 200 to 4000, got ${JSON.stringify(options.chunkSize)}.`)
+      throw new SessionConfigError(
+        `cookie driver: chunkSize must be a whole number from 200 to 4000, got ${JSON.stringify(options.chunkSize)}.`,
+      )
     }
     const name = options.name ?? `${context.cookieName ?? 'tessera_session'}.data`
     if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(name)) {
@@ -263,7 +267,12 @@ class RequestCookieDriver implements SessionDriver {
     const opened = keyring.open(sealed, context)
     if (!opened || opened.length < 2) return null
     try {
-      const body = opened[0] === FORMAT_DEFLATE ? inflateRawSync(opened.subarray(1), { maxOutputLength: MAX_INFLATED }) : opened[0] === FORMAT_JSON ? opened.subarray(1) : null
+      const body =
+        opened[0] === FORMAT_DEFLATE
+          ? inflateRawSync(opened.subarray(1), { maxOutputLength: MAX_INFLATED })
+          : opened[0] === FORMAT_JSON
+            ? opened.subarray(1)
+            : null
       if (!body) return null
       const payload = JSON.parse(body.toString('utf8')) as Partial<Payload>
       if (typeof payload?.k !== 'string') return null

@@ -32,7 +32,12 @@ export async function touchRecord(driver: SessionDriver, key: string, ttl: numbe
  * Applies a change log: the driver's atomic `patch`, or read → apply → write. The fallback applies
  * to a copy, so a change that throws (increment of a string) leaves a driver's stored object intact.
  */
-export async function patchRecord(driver: SessionDriver, key: string, changes: readonly Change[], options: PatchOptions): Promise<PatchResult> {
+export async function patchRecord(
+  driver: SessionDriver,
+  key: string,
+  changes: readonly Change[],
+  options: PatchOptions,
+): Promise<PatchResult> {
   if (supports(driver, 'patch')) return driver.patch(key, changes, options)
   const record = await readRecord(driver, key)
   if (!record) return 'missing'

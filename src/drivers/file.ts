@@ -52,7 +52,9 @@ export class FileDriver implements SessionDriver {
   constructor(options: FileDriverOptions) {
     checkOptions(FILE_DRIVER, options, FILE_OPTION_NAMES)
     if (typeof options?.path !== 'string' || options.path.trim() === '') {
-      throw new SessionConfigError('file driver: "path" must name the folder for session files, e.g. { driver: "file", path: "./storage/sessions" }.')
+      throw new SessionConfigError(
+        'file driver: "path" must name the folder for session files, e.g. { driver: "file", path: "./storage/sessions" }.',
+      )
     }
     this.#dir = resolve(options.path)
     this.#usersDir = join(this.#dir, 'users')

@@ -20,11 +20,7 @@ export function exactOptionNames<Options>() {
  * would otherwise be ignored and its default would silently apply, so this throws a
  * `SessionConfigError` naming the closest known option.
  */
-export function checkOptions<Options extends object>(
-  driver: string,
-  options: Options | undefined,
-  names: OptionNames<Options>,
-): Options {
+export function checkOptions<Options extends object>(driver: string, options: Options | undefined, names: OptionNames<Options>): Options {
   if (options === undefined) return {} as Options
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
     throw new SessionConfigError(`${driver} driver: options must be an object, got ${options === null ? 'null' : typeof options}.`)

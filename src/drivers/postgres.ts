@@ -73,7 +73,10 @@ export function schemaSql(table: string = DEFAULT_TABLE): string {
 }
 
 const isPool = (value: unknown): value is PgPool =>
-  typeof value === 'object' && value !== null && typeof (value as PgPool).query === 'function' && typeof (value as PgPool).connect === 'function'
+  typeof value === 'object' &&
+  value !== null &&
+  typeof (value as PgPool).query === 'function' &&
+  typeof (value as PgPool).connect === 'function'
 
 // SQLSTATEs of a stored text that jsonb cannot take (invalid JSON, a \u0000 escape): the patch
 // falls back to reading the row in JavaScript, which also reports it if it is corrupt.
@@ -105,7 +108,9 @@ export class PostgresDriver implements SessionDriver {
       )
     }
     if (options.createTable !== undefined && typeof options.createTable !== 'boolean') {
-      throw new SessionConfigError('postgres driver: "createTable" must be true (create the table on first use) or false (you run schemaSql() yourself).')
+      throw new SessionConfigError(
+        'postgres driver: "createTable" must be true (create the table on first use) or false (you run schemaSql() yourself).',
+      )
     }
     this.#table = new SessionTable(POSTGRES_DRIVER, options, true)
     this.#connection = connection

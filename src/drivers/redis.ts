@@ -8,7 +8,14 @@ import { KeyedMutex } from './mutex.js'
 import { BUILTIN_OPTION_NAMES } from './option-names.js'
 import { checkOptions, exactOptionNames } from './options.js'
 import { parseDevice } from './record.js'
-import { createClient, planClient, type ClientPlan, type IoredisModule, type RedisClient, type RedisConnectionSource } from './redis/connect.js'
+import {
+  createClient,
+  planClient,
+  type ClientPlan,
+  type IoredisModule,
+  type RedisClient,
+  type RedisConnectionSource,
+} from './redis/connect.js'
 import { decodeFields, encodeFields, FIELD, KeySpace, pairsToMap } from './redis/layout.js'
 import { encodeChanges, finalUser, SCRIPTS, type Script } from './redis/scripts.js'
 
@@ -75,7 +82,9 @@ export class RedisDriver implements SessionDriver {
     options = checkOptions(REDIS_DRIVER, options, REDIS_OPTION_NAMES)
     const prefix = options.prefix ?? DEFAULT_PREFIX
     if (typeof prefix !== 'string' || /[{}]/.test(prefix)) {
-      throw new SessionConfigError('redis driver: prefix must be a string without "{" or "}" (the driver puts its own hash tags after it), e.g. "myapp:sess:".')
+      throw new SessionConfigError(
+        'redis driver: prefix must be a string without "{" or "}" (the driver puts its own hash tags after it), e.g. "myapp:sess:".',
+      )
     }
     for (const option of ['lockWait', 'maxConflictRetries'] as const) {
       const value = options[option]
@@ -171,7 +180,11 @@ export class RedisDriver implements SessionDriver {
     const index = this.keys.userIndex(userId)
     const members = await client.zrange(index, 0, -1)
     const now = Date.now()
-    const rows = await Promise.all(members.map((member) => client.hmget(this.keys.session(member), FIELD.userId, FIELD.createdAt, FIELD.lastSeenAt, FIELD.expiresAt, FIELD.device)))
+    const rows = await Promise.all(
+      members.map((member) =>
+        client.hmget(this.keys.session(member), FIELD.userId, FIELD.createdAt, FIELD.lastSeenAt, FIELD.expiresAt, FIELD.device),
+      ),
+    )
     const summaries: SessionSummary[] = []
     const gone: string[] = []
     members.forEach((key, i) => {
@@ -180,7 +193,13 @@ export class RedisDriver implements SessionDriver {
         gone.push(key)
         return
       }
-      const summary: SessionSummary = { key, userId, createdAt: Number(createdAt), lastSeenAt: Number(lastSeenAt), expiresAt: Number(expiresAt) }
+      const summary: SessionSummary = {
+        key,
+        userId,
+        createdAt: Number(createdAt),
+        lastSeenAt: Number(lastSeenAt),
+        expiresAt: Number(expiresAt),
+      }
       const parsed = device ? parseDevice(device) : undefined
       if (parsed) summary.device = parsed
       summaries.push(summary)
@@ -194,7 +213,9 @@ export class RedisDriver implements SessionDriver {
     const index = this.keys.userIndex(userId)
     const except = new Set(options.exceptKeys ?? [])
     const targets = (await client.zrange(index, 0, -1)).filter((key) => !except.has(key))
-    const replies = await Promise.all(targets.map((key) => this.#run(SCRIPTS.destroy, this.keys.session(key), [userId]) as Promise<[number, string]>))
+    const replies = await Promise.all(
+      targets.map((key) => this.#run(SCRIPTS.destroy, this.keys.session(key), [userId]) as Promise<[number, string]>),
+    )
     if (targets.length > 0) await client.zrem(index, ...targets)
     return replies.reduce((sum, [deleted]) => sum + deleted, 0)
   }
@@ -211,7 +232,9 @@ export class RedisDriver implements SessionDriver {
     for (let attempt = 0; ; attempt++) {
       if ((await client.set(lockKey, token, 'PX', ttlMs(ttl), 'NX')) === 'OK') break
       if (Date.now() >= deadline) {
-        throw new SessionConflictError('Another request held this session\'s lock for longer than "lockWait"; try again, or raise lockWait.')
+        throw new SessionConflictError(
+          'Another request held this session\'s lock for longer than "lockWait"; try again, or raise lockWait.',
+        )
       }
       await sleep(Math.min(100, 2 ** attempt) * (0.5 + Math.random() / 2))
     }
@@ -262,7 +285,13 @@ export class RedisDriver implements SessionDriver {
    * conflict. Used when the server cannot do the arithmetic itself: sealed values, floats.
    * Callers in this process queue on a mutex so they do not spend retries on each other.
    */
-  #mergeInJs(key: string, changes: readonly Change[], codec: ValueCodec, lease: number, seen: Record<string, string> | null): Promise<Outcome> {
+  #mergeInJs(
+    key: string,
+    changes: readonly Change[],
+    codec: ValueCodec,
+    lease: number,
+    seen: Record<string, string> | null,
+  ): Promise<Outcome> {
     return this.#mutex.run(key, async () => {
       const client = await this.client()
       const redisKey = this.keys.session(key)

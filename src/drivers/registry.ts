@@ -42,7 +42,10 @@ export const BUILTIN_DRIVERS: Readonly<Record<string, () => Promise<DriverFactor
   postgres: () => load(import('./postgres.js'), (module) => module.POSTGRES_CLIENT),
 }
 
-async function load<M extends DriverModule>(loading: Promise<M>, clientOf: (module: M) => ClientRequirement | null): Promise<DriverFactory> {
+async function load<M extends DriverModule>(
+  loading: Promise<M>,
+  clientOf: (module: M) => ClientRequirement | null,
+): Promise<DriverFactory> {
   const module = await loading
   const client = clientOf(module)
   return async (config, context) => {

@@ -87,7 +87,9 @@ export class SqliteDriver implements SessionDriver {
       )
     }
     if (options.busyTimeout !== undefined && !(Number.isInteger(options.busyTimeout) && options.busyTimeout >= 0)) {
-      throw new SessionConfigError(`sqlite driver: "busyTimeout" must be a whole number of milliseconds (0 or more), got ${String(options.busyTimeout)}.`)
+      throw new SessionConfigError(
+        `sqlite driver: "busyTimeout" must be a whole number of milliseconds (0 or more), got ${String(options.busyTimeout)}.`,
+      )
     }
     this.#options = { ...options }
     this.#table = new SessionTable(SQLITE_DRIVER, options, false)

@@ -17,12 +17,7 @@ import { appendSetCookie, type CookieResponse } from './response.js'
  * The framework-neutral request a CSRF check reads, built from an adapter's own request. Cookies
  * are parsed only when the double-submit mode asks for one.
  */
-export function csrfRequest(
-  method: string,
-  header: (name: string) => string | undefined,
-  session: unknown,
-  body?: unknown,
-): CsrfRequest {
+export function csrfRequest(method: string, header: (name: string) => string | undefined, session: unknown, body?: unknown): CsrfRequest {
   let cookies: Record<string, string | undefined> | undefined
   return {
     method,
@@ -69,7 +64,8 @@ export function csrf(options: CsrfOptions = {}) {
       const request = csrfRequest(req.method ?? 'GET', (name) => singleHeader(req.headers[name]), req.session, req.body)
       if (resolved.mode === 'session') {
         req.csrfToken = () => {
-          if (!isCsrfSession(req.session)) throw new SessionConfigError('req.csrfToken() needs the session middleware to run before csrf().')
+          if (!isCsrfSession(req.session))
+            throw new SessionConfigError('req.csrfToken() needs the session middleware to run before csrf().')
           return req.session.auth.csrfToken()
         }
       } else {

@@ -23,7 +23,10 @@ export interface FetchSessionOptions extends SessionMiddlewareOptions {
 }
 
 /** A Fetch-API handler that gets the request's session. */
-export type SessionHandler<Data extends SessionData = SessionData> = (request: Request, session: Session<Data>) => Response | Promise<Response>
+export type SessionHandler<Data extends SessionData = SessionData> = (
+  request: Request,
+  session: Session<Data>,
+) => Response | Promise<Response>
 
 /**
  * Wraps a Fetch-API handler (Bun, Deno, Next.js route handlers, service workers):
@@ -70,7 +73,10 @@ export function withSession<Data extends SessionData = SessionData>(
 export function csrf(options: CsrfOptions = {}): (request: Request, session: Session | undefined, body?: unknown) => Response | null {
   const resolved = resolveCsrfOptions(options)
   return (request, session, body) => {
-    const error = verifyCsrf(csrfRequest(request.method, (name) => request.headers.get(name) ?? undefined, session, body), resolved)
+    const error = verifyCsrf(
+      csrfRequest(request.method, (name) => request.headers.get(name) ?? undefined, session, body),
+      resolved,
+    )
     return error ? errorResponse(error) : null
   }
 }

@@ -74,7 +74,10 @@ export function csrf(options: CsrfOptions = {}) {
   const resolved = resolveCsrfOptions(options)
   return async function tesseraCsrf(c: HonoCsrfContextLike, next: () => Promise<void>): Promise<Response | void> {
     const header = (name: string): string | undefined => c.req.header(name)
-    const body = !resolved.ignore.has(c.req.method.toUpperCase()) && !header(resolved.header) && FORM.test(header('content-type') ?? '') ? await c.req.parseBody() : undefined
+    const body =
+      !resolved.ignore.has(c.req.method.toUpperCase()) && !header(resolved.header) && FORM.test(header('content-type') ?? '')
+        ? await c.req.parseBody()
+        : undefined
     const error = verifyCsrf(csrfRequest(c.req.method, header, c.get('session'), body), resolved)
     if (error) return errorResponse(error)
     await next()

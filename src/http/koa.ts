@@ -32,7 +32,9 @@ export function session<Data extends SessionData = SessionData>(manager: AnyMana
       await next()
       return
     }
-    const handle = await lifecycle.begin(ctx.get('cookie') || undefined, { client: lifecycle.wantsClient ? clientFactsOf(ctx.req) : undefined })
+    const handle = await lifecycle.begin(ctx.get('cookie') || undefined, {
+      client: lifecycle.wantsClient ? clientFactsOf(ctx.req) : undefined,
+    })
     ctx.session = handle.session
     await next()
     const cookies = await handle.commit()
@@ -55,7 +57,10 @@ export interface KoaCsrfContextLike {
 export function csrf(options: CsrfOptions = {}) {
   const resolved = resolveCsrfOptions(options)
   return async function tesseraCsrf(ctx: KoaCsrfContextLike, next: () => Promise<unknown>): Promise<void> {
-    const error = verifyCsrf(csrfRequest(ctx.method, (name) => ctx.get(name) || undefined, ctx.session, ctx.request.body), resolved)
+    const error = verifyCsrf(
+      csrfRequest(ctx.method, (name) => ctx.get(name) || undefined, ctx.session, ctx.request.body),
+      resolved,
+    )
     if (error) throw error
     await next()
   }

@@ -88,14 +88,19 @@ export class SessionLifecycle<Data extends SessionData = SessionData> {
     this.#attributes = cookieAttributes(manager.cookie)
     const { security } = manager.config
     if (this.#lazy && security.binding !== null) {
-      throw new SessionConfigError('lazy: true cannot be combined with binding: a bound session must be checked on every request. Drop one of the two options.')
+      throw new SessionConfigError(
+        'lazy: true cannot be combined with binding: a bound session must be checked on every request. Drop one of the two options.',
+      )
     }
-    this.#lockLease = options.lock === undefined || options.lock === false ? null : options.lock === true ? DEFAULT_LOCK_LEASE : parseDuration(options.lock)
+    this.#lockLease =
+      options.lock === undefined || options.lock === false ? null : options.lock === true ? DEFAULT_LOCK_LEASE : parseDuration(options.lock)
     if (this.#lockLease === null && options.lock !== undefined && options.lock !== false) {
       throw new SessionConfigError(`lock must be true or a lease such as '10s', got ${JSON.stringify(options.lock)}.`)
     }
     if (this.#lockLease !== null && this.#lazy) {
-      throw new SessionConfigError('lock cannot be combined with lazy: true (a lazy session is loaded by the handler, after the middleware would have locked it). Drop one of the two options.')
+      throw new SessionConfigError(
+        'lock cannot be combined with lazy: true (a lazy session is loaded by the handler, after the middleware would have locked it). Drop one of the two options.',
+      )
     }
     this.#binding = security.binding !== null
     this.#guard = security.binding !== null || security.createLimit !== null ? manager : null
@@ -149,7 +154,8 @@ export class SessionLifecycle<Data extends SessionData = SessionData> {
     let unlock: Unlock | undefined
     try {
       // Only an existing session can be contended; a new id is this request's alone.
-      if (this.#lockLease !== null && presentedId !== '' && !readonly) unlock = await facts.store.lock(storageKeyFor(presentedId), this.#lockLease)
+      if (this.#lockLease !== null && presentedId !== '' && !readonly)
+        unlock = await facts.store.lock(storageKeyFor(presentedId), this.#lockLease)
       await session.start()
     } catch (error) {
       await unlock?.().catch(() => undefined)
@@ -214,7 +220,14 @@ export class RequestSession<Data extends SessionData = SessionData> {
   #unlock: Unlock | undefined
 
   /** @internal Built by {@link SessionLifecycle.begin}. */
-  constructor(session: Session<Data>, cookies: RequestCookies, facts: DriverFacts, flags: number, client: ClientFacts, presentedId: string) {
+  constructor(
+    session: Session<Data>,
+    cookies: RequestCookies,
+    facts: DriverFacts,
+    flags: number,
+    client: ClientFacts,
+    presentedId: string,
+  ) {
     this.session = session
     this.cookies = cookies
     this.#facts = facts

@@ -19,11 +19,7 @@ export interface RememberMeIncomingMessage {
  * `app.use(rememberMeMiddleware(rememberMe(manager)))`.
  */
 export function rememberMeMiddleware(remember: RememberMe) {
-  return function tesseraRememberMe(
-    req: RememberMeIncomingMessage,
-    res: CookieResponse,
-    next: (error?: unknown) => void,
-  ): void {
+  return function tesseraRememberMe(req: RememberMeIncomingMessage, res: CookieResponse, next: (error?: unknown) => void): void {
     const session = req.session instanceof Session ? req.session : undefined
     const header = req.headers.cookie
     const token = parseCookies(typeof header === 'string' ? header : undefined)[remember.cookieName]

@@ -153,10 +153,13 @@ function reviveTagged(object: Record<string, unknown>): unknown {
       break
     case 'map':
       if (Array.isArray(payload)) {
-        return new Map(payload.map((entry) => {
-          if (!Array.isArray(entry) || entry.length !== 2) throw new SessionSerializationError('Malformed Map entry in stored session data.')
-          return [revive(entry[0]), revive(entry[1])] as const
-        }))
+        return new Map(
+          payload.map((entry) => {
+            if (!Array.isArray(entry) || entry.length !== 2)
+              throw new SessionSerializationError('Malformed Map entry in stored session data.')
+            return [revive(entry[0]), revive(entry[1])] as const
+          }),
+        )
       }
       break
     case 'set':

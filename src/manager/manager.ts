@@ -113,7 +113,8 @@ export class SessionManager<Data extends SessionData = SessionData, Names extend
 
   /** Registers a custom driver under `name`: `manager.extend('database', (config) => new DatabaseDriver(config))`. */
   extend(name: string, factory: DriverFactory): this {
-    if (typeof factory !== 'function') throw new SessionConfigError(`extend('${name}', factory): factory must be a function returning a driver.`)
+    if (typeof factory !== 'function')
+      throw new SessionConfigError(`extend('${name}', factory): factory must be a function returning a driver.`)
     this.#extensions.set(name, factory)
     return this
   }
@@ -178,7 +179,10 @@ export class SessionManager<Data extends SessionData = SessionData, Names extend
    * this process since the manager was created (see {@link SessionMetrics} for each figure).
    */
   metrics(options: { topUsers?: number } = {}): SessionMetrics {
-    if (!this.#metrics) throw new SessionConfigError('metrics() is not available: this manager was created with metrics: false. Remove that option to keep metrics.')
+    if (!this.#metrics)
+      throw new SessionConfigError(
+        'metrics() is not available: this manager was created with metrics: false. Remove that option to keep metrics.',
+      )
     return this.#metrics.snapshot(options)
   }
 
@@ -227,7 +231,9 @@ export class SessionManager<Data extends SessionData = SessionData, Names extend
       const keyring = this.config.keysConfigured ? { keyring: this.config.keyring } : {}
       driver = await factory(entry, { cookieName: this.config.cookie.name, lifetimeMs, ...keyring })
       if (!isSessionDriver(driver)) {
-        throw new SessionConfigError(`The factory for the "${entry.driver}" driver did not return a driver (an object with read, write and destroy).`)
+        throw new SessionConfigError(
+          `The factory for the "${entry.driver}" driver did not return a driver (an object with read, write and destroy).`,
+        )
       }
     }
     const { touchAfter, idleTimeoutMs, absoluteTimeoutMs, schema, storeTimeoutMs } = this.config
@@ -258,12 +264,16 @@ export class SessionManager<Data extends SessionData = SessionData, Names extend
     try {
       await this.gc()
     } catch (error) {
-      const reported = error instanceof SessionError ? error : new SessionError('Session garbage collection failed.', { code: 'E_SESSION_GC', cause: error })
+      const reported =
+        error instanceof SessionError
+          ? error
+          : new SessionError('Session garbage collection failed.', { code: 'E_SESSION_GC', cause: error })
       if (this.events.listenerCount(SessionEvents.STORE_ERROR) > 0) this.events.emit(SessionEvents.STORE_ERROR, reported)
     }
   }
 
   #assertOpen(): void {
-    if (this.#closed) throw new SessionError('This session manager has been closed; create a new one.', { code: 'E_SESSION_MANAGER_CLOSED' })
+    if (this.#closed)
+      throw new SessionError('This session manager has been closed; create a new one.', { code: 'E_SESSION_MANAGER_CLOSED' })
   }
 }

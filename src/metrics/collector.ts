@@ -342,7 +342,11 @@ export class MetricsCollector implements StoreObserver {
     const points: MetricsSample[] = []
     for (let i = 0; i < this.#sampleCount; i++) {
       const slot = (this.#sampleNext - this.#sampleCount + i + size) % size
-      points.push({ at: this.#sampleAt[slot] as number, total: this.#sampleTotal[slot] as number, active: this.#sampleActive[slot] as number })
+      points.push({
+        at: this.#sampleAt[slot] as number,
+        total: this.#sampleTotal[slot] as number,
+        active: this.#sampleActive[slot] as number,
+      })
     }
     return points
   }

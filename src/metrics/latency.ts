@@ -17,7 +17,18 @@ export interface DriverMetrics extends LatencyStats {
   operations: Partial<Record<StoreOperation, LatencyStats>>
 }
 
-const OPERATIONS: readonly StoreOperation[] = ['read', 'write', 'destroy', 'touch', 'patch', 'gc', 'listByUser', 'destroyByUser', 'lock', 'close']
+const OPERATIONS: readonly StoreOperation[] = [
+  'read',
+  'write',
+  'destroy',
+  'touch',
+  'patch',
+  'gc',
+  'listByUser',
+  'destroyByUser',
+  'lock',
+  'close',
+]
 const OPERATION_INDEX = Object.fromEntries(OPERATIONS.map((op, index) => [op, index])) as Record<StoreOperation, number>
 
 /** Histogram resolution: 8 buckets per doubling from 1 µs to about 4.5 minutes. */

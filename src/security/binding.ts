@@ -29,7 +29,10 @@ interface Fingerprint {
 export function clientIp(facts: ClientFacts, trustProxy: boolean | number): string | undefined {
   const socket = normalizeIp(facts.remoteAddress)
   if (trustProxy === false || trustProxy === 0 || !facts.forwardedFor) return socket
-  const forwarded = facts.forwardedFor.split(',').map((entry) => entry.trim()).filter((entry) => entry !== '')
+  const forwarded = facts.forwardedFor
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '')
   if (trustProxy === true) return normalizeIp(forwarded[0]) ?? socket
   const chain = [...forwarded, facts.remoteAddress ?? '']
   return normalizeIp(chain[Math.max(0, chain.length - 1 - trustProxy)])
@@ -113,8 +116,7 @@ export async function enforceBinding(
   const fields: ('ip' | 'userAgent')[] = []
   if (policy.ip !== false && bound.ip !== undefined) {
     const same =
-      current.ip !== undefined &&
-      (policy.ip === 'subnet' ? subnetOf(bound.ip) === subnetOf(current.ip) : bound.ip === current.ip)
+      current.ip !== undefined && (policy.ip === 'subnet' ? subnetOf(bound.ip) === subnetOf(current.ip) : bound.ip === current.ip)
     if (!same) fields.push('ip')
   }
   if (policy.userAgent && bound.ua !== undefined && !safeEqual(bound.ua, current.ua ?? '')) fields.push('userAgent')

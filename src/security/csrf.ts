@@ -76,7 +76,9 @@ export function resolveCsrfOptions(options: CsrfOptions = {}): ResolvedCsrfOptio
     try {
       parsed = new URL(origin)
     } catch {
-      throw new SessionConfigError(`csrf trustedOrigins entries must be origins such as 'https://app.example.com', got ${JSON.stringify(origin)}.`)
+      throw new SessionConfigError(
+        `csrf trustedOrigins entries must be origins such as 'https://app.example.com', got ${JSON.stringify(origin)}.`,
+      )
     }
     trusted.add(parsed.origin)
   }
@@ -127,12 +129,18 @@ function checkOrigin(request: CsrfRequest, options: ResolvedCsrfOptions): CsrfEr
       host = null
     }
     if (host === null || host !== request.header('host')) {
-      return new CsrfError('origin', 'Cross-origin request refused: its Origin is not this site. Add the origin to csrf({ trustedOrigins }) if it should be allowed.')
+      return new CsrfError(
+        'origin',
+        'Cross-origin request refused: its Origin is not this site. Add the origin to csrf({ trustedOrigins }) if it should be allowed.',
+      )
     }
   }
   const site = request.header('sec-fetch-site')
   if (site === 'cross-site' || (site === 'same-site' && !options.allowSameSite)) {
-    return new CsrfError('origin', `Request refused: the browser marked it ${site}. Send it from this origin, or allow it with csrf({ trustedOrigins }) / csrf({ allowSameSite: true }).`)
+    return new CsrfError(
+      'origin',
+      `Request refused: the browser marked it ${site}. Send it from this origin, or allow it with csrf({ trustedOrigins }) / csrf({ allowSameSite: true }).`,
+    )
   }
   return null
 }

@@ -32,7 +32,9 @@ export class SessionCodec implements ValueCodec {
       throw new SessionSerializationError(`The session serializer could not serialize the value of "${key}".`, { cause: error })
     }
     if (typeof raw !== 'string' && !(raw instanceof Uint8Array)) {
-      throw new SessionSerializationError(`The session serializer returned ${raw === undefined ? 'undefined' : typeof raw} for "${key}"; it must return a string or bytes.`)
+      throw new SessionSerializationError(
+        `The session serializer returned ${raw === undefined ? 'undefined' : typeof raw} for "${key}"; it must return a string or bytes.`,
+      )
     }
     if (this.#sealing) {
       return this.#sealing.seal(typeof raw === 'string' ? Buffer.from(raw, 'utf8') : raw, key).toString('base64url')
@@ -60,7 +62,9 @@ export class SessionCodec implements ValueCodec {
     if (this.#sealing) {
       const opened = this.#sealing.open(Buffer.from(encoded, 'base64url'), key)
       if (!opened) {
-        throw new SessionSerializationError(`The stored value of "${key}" could not be decrypted: it was sealed with a key that is no longer configured, or it was tampered with.`)
+        throw new SessionSerializationError(
+          `The stored value of "${key}" could not be decrypted: it was sealed with a key that is no longer configured, or it was tampered with.`,
+        )
       }
       raw = this.#binary ? opened : opened.toString('utf8')
     } else {

@@ -311,5 +311,4 @@ export class Session<Data extends SessionData = SessionData> {
     events.emit(SessionEvents.INVALID_DATA, this, result.issues)
     return false
   }
-
 }

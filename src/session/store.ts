@@ -141,7 +141,13 @@ export class GuardedStore {
       } catch (error) {
         pending = Promise.reject(error)
       }
-      const entry: PendingCall = { deadline: Date.now() + timeoutMs, timeoutMs, operation, reject, started: observer ? performance.now() : 0 }
+      const entry: PendingCall = {
+        deadline: Date.now() + timeoutMs,
+        timeoutMs,
+        operation,
+        reject,
+        started: observer ? performance.now() : 0,
+      }
       this.#pending.add(entry)
       this.#timer ??= this.#startWatch()
       pending.then(

@@ -83,7 +83,9 @@ export class SessionValues {
   /** Adds `by` (subtracts with `sign` -1) to the number at `key` (0 when missing); returns the new value. */
   increment(key: string, by: number, sign: 1 | -1 = 1): number {
     if (typeof by !== 'number' || !Number.isFinite(by)) {
-      throw new SessionTypeError(`Cannot ${sign === 1 ? 'increment' : 'decrement'} "${key}" by ${String(by)}: the amount must be a finite number.`)
+      throw new SessionTypeError(
+        `Cannot ${sign === 1 ? 'increment' : 'decrement'} "${key}" by ${String(by)}: the amount must be a finite number.`,
+      )
     }
     by *= sign
     const current = this.read(key) ?? 0

@@ -33,7 +33,10 @@ export function randomKey(): string {
 }
 
 /** A record as the core writes it, with encoded values. */
-export function makeRecord(values: Record<string, unknown> = {}, options: { userId?: string; flash?: Record<string, unknown> } = {}): StoredRecord {
+export function makeRecord(
+  values: Record<string, unknown> = {},
+  options: { userId?: string; flash?: Record<string, unknown> } = {},
+): StoredRecord {
   const data = emptyData()
   for (const [key, value] of Object.entries(values)) data[key] = conformanceCodec.encode(value, key)
   const now = Date.now()
@@ -83,7 +86,10 @@ export function runDriverConformance(options: ConformanceOptions): void {
       it('round-trips a record: data, flash and metadata', async () => {
         const store = await get()
         const key = randomKey()
-        const record = makeRecord({ name: 'Ada', n: 1, nested: { a: [1, 2] }, when: new Date(0) }, { flash: { notice: 'hi' }, userId: 'u-1' })
+        const record = makeRecord(
+          { name: 'Ada', n: 1, nested: { a: [1, 2] }, when: new Date(0) },
+          { flash: { notice: 'hi' }, userId: 'u-1' },
+        )
         await store.write(key, record, ttl)
         const back = await store.read(key)
         assert.deepEqual(decoded(back), { name: 'Ada', n: 1, nested: { a: [1, 2] }, when: new Date(0) })
@@ -97,7 +103,10 @@ export function runDriverConformance(options: ConformanceOptions): void {
         const store = await get()
         const key = randomKey()
         const record = makeRecord({})
-        Object.defineProperty(record.data, '__proto__', { value: conformanceCodec.encode({ polluted: true }, '__proto__'), enumerable: true })
+        Object.defineProperty(record.data, '__proto__', {
+          value: conformanceCodec.encode({ polluted: true }, '__proto__'),
+          enumerable: true,
+        })
         const constructorKey = 'constructor'
         record.data[constructorKey] = conformanceCodec.encode('c', constructorKey)
         await store.write(key, record, ttl)
@@ -303,7 +312,10 @@ export function runDriverConformance(options: ConformanceOptions): void {
         await store.write(expiring, makeRecord({}, { userId: user }), resolution)
         await store.destroy(destroyed)
         await sleep(resolution * 4)
-        assert.deepEqual((await store.listByUser(user)).map((s) => s.key), [kept])
+        assert.deepEqual(
+          (await store.listByUser(user)).map((s) => s.key),
+          [kept],
+        )
       })
 
       it('follows a patch that binds a session to a user', async (t?: unknown) => {
@@ -313,7 +325,10 @@ export function runDriverConformance(options: ConformanceOptions): void {
         const key = randomKey()
         await store.write(key, makeRecord({}), ttl)
         await store.patch(key, [{ op: 'user', userId: user }], patchOptions)
-        assert.deepEqual((await store.listByUser(user)).map((s) => s.key), [key])
+        assert.deepEqual(
+          (await store.listByUser(user)).map((s) => s.key),
+          [key],
+        )
       })
 
       it('destroys all sessions of a user except the ones named', async (t?: unknown) => {
@@ -327,7 +342,10 @@ export function runDriverConformance(options: ConformanceOptions): void {
         assert.ok(await store.read(keys[0] as string))
         assert.equal(await store.read(keys[1] as string), null)
         assert.equal(await store.read(keys[2] as string), null)
-        assert.deepEqual((await store.listByUser(user)).map((s) => s.key), [keys[0]])
+        assert.deepEqual(
+          (await store.listByUser(user)).map((s) => s.key),
+          [keys[0]],
+        )
       })
     })
 

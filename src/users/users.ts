@@ -113,7 +113,10 @@ export class UserSessions<Data extends SessionData = SessionData> {
   async revoke(keyOrId: string, options: RevokeOptions = {}): Promise<boolean> {
     if (!isWellFormedSessionId(keyOrId)) return false
     const { store } = await this.#host.context(options.driver)
-    const candidates: [key: string, id: string | undefined][] = [[keyOrId, undefined], [storageKeyFor(keyOrId), keyOrId]]
+    const candidates: [key: string, id: string | undefined][] = [
+      [keyOrId, undefined],
+      [storageKeyFor(keyOrId), keyOrId],
+    ]
     for (const [key, id] of candidates) {
       const record = await store.read(key)
       if (!record) continue
@@ -158,7 +161,10 @@ export class UserSessions<Data extends SessionData = SessionData> {
 
 function assertUserId(userId: unknown): asserts userId is string {
   if (typeof userId !== 'string' || userId === '') {
-    throw new SessionError('userId must be a non-empty string; convert numeric ids with String(id).', { code: 'E_SESSION_USER_ID', status: 500 })
+    throw new SessionError('userId must be a non-empty string; convert numeric ids with String(id).', {
+      code: 'E_SESSION_USER_ID',
+      status: 500,
+    })
   }
 }
 

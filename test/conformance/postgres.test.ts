@@ -9,5 +9,12 @@ if (unreachable) {
 } else {
   const table = randomTable()
   after(() => dropTable(table))
-  runDriverConformance({ name: 'postgres', create: () => new PostgresDriver({ connection: PG_URL, table }), concurrency: 200, describe, it, after })
+  runDriverConformance({
+    name: 'postgres',
+    create: () => new PostgresDriver({ connection: PG_URL, table }),
+    concurrency: 200,
+    describe,
+    it,
+    after,
+  })
 }

@@ -7,4 +7,11 @@ import { runDriverConformance } from '../../src/testing/conformance.js'
 
 const folder = mkdtempSync(join(tmpdir(), 'tessera-sqlite-'))
 after(() => rmSync(folder, { recursive: true, force: true }))
-runDriverConformance({ name: 'sqlite', create: () => new SqliteDriver({ path: join(folder, 'sessions.db') }), concurrency: 200, describe, it, after })
+runDriverConformance({
+  name: 'sqlite',
+  create: () => new SqliteDriver({ path: join(folder, 'sessions.db') }),
+  concurrency: 200,
+  describe,
+  it,
+  after,
+})

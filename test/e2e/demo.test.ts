@@ -9,7 +9,14 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 // Drives the demo app (`npm start`) in Debian's Chromium. Locally the suite skips when Chromium
 // is missing; in CI (CI=true) it fails, so a missing browser can never pass silently.
 const CHROMIUM = '/usr/bin/chromium'
-const ARGS = ['--no-sandbox', '--disable-background-networking', '--disable-gpu', '--disable-component-update', '--no-first-run', '--disable-sync']
+const ARGS = [
+  '--no-sandbox',
+  '--disable-background-networking',
+  '--disable-gpu',
+  '--disable-component-update',
+  '--no-first-run',
+  '--disable-sync',
+]
 const ROOT = join(import.meta.dirname, '..', '..')
 const SHOTS = join(import.meta.dirname, 'screenshots')
 const FIREFOX_UA = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0'
@@ -33,9 +40,19 @@ if (!available && process.env.CI) {
     before(async () => {
       dataDir = mkdtempSync(join(tmpdir(), 'tessera-e2e-'))
       mkdirSync(SHOTS, { recursive: true })
-      const env: NodeJS.ProcessEnv = { ...process.env, PORT: '0', HOST: '127.0.0.1', SESSION_DB: join(dataDir, 'sessions.db'), METRICS_INTERVAL: '500ms' }
+      const env: NodeJS.ProcessEnv = {
+        ...process.env,
+        PORT: '0',
+        HOST: '127.0.0.1',
+        SESSION_DB: join(dataDir, 'sessions.db'),
+        METRICS_INTERVAL: '500ms',
+      }
       for (const name of ['SESSION_DRIVER', 'SESSION_KEY', 'ADMIN_PASSWORD']) delete env[name]
-      server = spawn(process.execPath, ['--import', 'tsx', 'examples/demo/server.ts'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
+      server = spawn(process.execPath, ['--import', 'tsx', 'examples/demo/server.ts'], {
+        cwd: ROOT,
+        env,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      })
       base = await new Promise<string>((resolve, reject) => {
         let output = ''
         const onData = (chunk: Buffer) => {
@@ -98,7 +115,11 @@ if (!available && process.env.CI) {
       await laptop.getByRole('button', { name: 'Save note' }).click()
       await laptop.waitForURL(`${base}/`)
       assert.equal(await laptop.getByTestId('flash').textContent(), 'Note saved.')
-      assert.equal(await laptop.getByTestId('notes').locator('li').first().textContent(), 'Buy <b>milk</b>', 'notes are escaped, not rendered as HTML')
+      assert.equal(
+        await laptop.getByTestId('notes').locator('li').first().textContent(),
+        'Buy <b>milk</b>',
+        'notes are escaped, not rendered as HTML',
+      )
       await shot(laptop, 'dashboard')
       await laptop.reload()
       assert.equal(await laptop.getByTestId('flash').count(), 0)
@@ -153,8 +174,15 @@ if (!available && process.env.CI) {
       assert.equal(restarted.page.url(), `${base}/`)
       assert.equal(await restarted.page.getByRole('heading', { level: 1 }).textContent(), 'Hello, carol')
       const after = await restarted.context.cookies()
-      assert.ok(after.some((cookie) => cookie.name === 'tessera_demo'), 'a new session cookie was issued')
-      assert.notEqual(after.find((cookie) => cookie.name === 'tessera_remember')?.value, rememberCookie.value, 'the remember-me token was rotated')
+      assert.ok(
+        after.some((cookie) => cookie.name === 'tessera_demo'),
+        'a new session cookie was issued',
+      )
+      assert.notEqual(
+        after.find((cookie) => cookie.name === 'tessera_remember')?.value,
+        rememberCookie.value,
+        'the remember-me token was rotated',
+      )
       phone = restarted.page
     })
 
@@ -174,7 +202,10 @@ if (!available && process.env.CI) {
       await shot(page, 'refused')
       // Also when the victim is signed in: the note never lands.
       await phone.context().route('http://attacker.test/**', (route) =>
-        route.fulfill({ contentType: 'text/html', body: `<form id="f" method="post" action="${base}/notes"><input name="note" value="pwned"></form><script>f.submit()</script>` }),
+        route.fulfill({
+          contentType: 'text/html',
+          body: `<form id="f" method="post" action="${base}/notes"><input name="note" value="pwned"></form><script>f.submit()</script>`,
+        }),
       )
       const refusedSignedIn = phone.waitForResponse((response) => response.url() === `${base}/notes`)
       await phone.goto('http://attacker.test/')

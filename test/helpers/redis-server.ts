@@ -110,9 +110,30 @@ export class RedisServer {
 
   async #spawn(): Promise<void> {
     if (this.options.sentinelOf !== undefined) return this.#spawnSentinel(this.options.sentinelOf)
-    const args = ['--port', String(this.port), '--bind', HOST, '--dir', this.dir, '--save', '', '--daemonize', 'no', '--protected-mode', 'no']
+    const args = [
+      '--port',
+      String(this.port),
+      '--bind',
+      HOST,
+      '--dir',
+      this.dir,
+      '--save',
+      '',
+      '--daemonize',
+      'no',
+      '--protected-mode',
+      'no',
+    ]
     args.push(...(this.options.durable ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no']))
-    if (this.options.cluster) args.push('--cluster-enabled', 'yes', '--cluster-config-file', join(this.dir, `nodes-${this.port}.conf`), '--cluster-node-timeout', '2000')
+    if (this.options.cluster)
+      args.push(
+        '--cluster-enabled',
+        'yes',
+        '--cluster-config-file',
+        join(this.dir, `nodes-${this.port}.conf`),
+        '--cluster-node-timeout',
+        '2000',
+      )
     if (this.options.replicaOf !== undefined) args.push('--replicaof', HOST, String(this.options.replicaOf))
     this.#watch(spawn('redis-server', args, { stdio: 'ignore' }))
     await until(() => ping(this.port), `redis-server on port ${this.port}`)
@@ -192,10 +213,14 @@ export class RedisCluster {
       )
       if (create.status !== 0) throw new Error(`redis-cli --cluster create failed: ${create.stderr || create.stdout}`)
       for (const server of servers) {
-        await until(async () => {
-          const info = spawnSync('redis-cli', ['-p', String(server.port), 'cluster', 'info'], { encoding: 'utf8' })
-          return info.stdout.includes('cluster_state:ok')
-        }, `cluster state ok on port ${server.port}`, 20_000)
+        await until(
+          async () => {
+            const info = spawnSync('redis-cli', ['-p', String(server.port), 'cluster', 'info'], { encoding: 'utf8' })
+            return info.stdout.includes('cluster_state:ok')
+          },
+          `cluster state ok on port ${server.port}`,
+          20_000,
+        )
       }
       return new RedisCluster(servers, dir)
     } catch (error) {

@@ -12,7 +12,10 @@ const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as
   peerDependencies: Record<string, string>
   peerDependenciesMeta: Record<string, { optional?: boolean }>
 }
-const subpaths = Object.entries(manifest.exports).filter(([path]) => path !== './package.json') as [string, { types: string; default: string }][]
+const subpaths = Object.entries(manifest.exports).filter(([path]) => path !== './package.json') as [
+  string,
+  { types: string; default: string },
+][]
 
 describe('package exports', () => {
   it('every export points at a built file and its type declarations', () => {
@@ -25,11 +28,15 @@ describe('package exports', () => {
   it('every adapter and optional driver that is built is exported', () => {
     const exported = new Set(subpaths.map(([, target]) => target.default))
     const modules = [
-      ...readdirSync(join(root, 'dist/http')).filter((name) => name.endsWith('.js')).map((name) => `./dist/http/${name}`),
+      ...readdirSync(join(root, 'dist/http'))
+        .filter((name) => name.endsWith('.js'))
+        .map((name) => `./dist/http/${name}`),
       ...['memory', 'file', 'cookie', 'redis', 'sqlite', 'postgres'].map((name) => `./dist/drivers/${name}.js`),
     ]
     const internal = new Set(
-      ['lifecycle', 'cookies', 'response', 'connect', 'csrf', 'security-hooks', 'remember-me', 'web-response'].map((name) => `./dist/http/${name}.js`),
+      ['lifecycle', 'cookies', 'response', 'connect', 'csrf', 'security-hooks', 'remember-me', 'web-response'].map(
+        (name) => `./dist/http/${name}.js`,
+      ),
     )
     for (const module of modules) {
       if (internal.has(module)) continue
@@ -42,7 +49,19 @@ describe('package exports', () => {
     const driver = (upper: string, factory: string, ...more: string[]) =>
       [`${upper}_CLIENT`, `${upper}_DRIVER`, `${upper}_OPTION_NAMES`, 'default', factory, ...more].sort()
     const expected: Record<string, string[]> = {
-      '.': ['RememberMe', 'Session', 'SessionEvents', 'SessionManager', 'SessionStore', 'createSession', 'defineConfig', 'errors', 'rememberMe', 'typedJsonSerializer', 'verifyCsrf'],
+      '.': [
+        'RememberMe',
+        'Session',
+        'SessionEvents',
+        'SessionManager',
+        'SessionStore',
+        'createSession',
+        'defineConfig',
+        'errors',
+        'rememberMe',
+        'typedJsonSerializer',
+        'verifyCsrf',
+      ],
       './express': [...adapter, 'rememberMeMiddleware'],
       './fastify': [...adapter, 'sessionOf'],
       './hono': adapter,
@@ -91,7 +110,10 @@ describe('package exports', () => {
   })
 
   it('passes publint', () => {
-    const output = execFileSync(process.execPath, [join(root, 'node_modules/publint/src/cli.js'), '--strict'], { cwd: root, encoding: 'utf8' })
+    const output = execFileSync(process.execPath, [join(root, 'node_modules/publint/src/cli.js'), '--strict'], {
+      cwd: root,
+      encoding: 'utf8',
+    })
     assert.doesNotMatch(output, /error|warning/i, output)
   })
 })

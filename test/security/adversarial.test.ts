@@ -21,7 +21,11 @@ for (const [driver, make] of Object.entries(DRIVERS)) {
 
     it(`${FUZZ_RUNS} random and malformed cookie headers: no 5xx, never an adopted session`, async () => {
       const victim = new Client(app.url)
-      await victim.request('/put', { method: 'POST', body: { secret: 'victim' }, headers: { 'x-csrf-token': (await victim.json<{ token: string }>('/token')).token } })
+      await victim.request('/put', {
+        method: 'POST',
+        body: { secret: 'victim' },
+        headers: { 'x-csrf-token': (await victim.json<{ token: string }>('/token')).token },
+      })
       const valid = [...victim.jar.entries()]
       assert.ok(valid.length > 0)
       const name = valid[0]?.[0] as string
@@ -34,9 +38,9 @@ for (const [driver, make] of Object.entries(DRIVERS)) {
       const header = fc.oneof(
         text(200),
         text(120).map((value) => `${name}=${value}`),
-        fc.array(fc.tuple(fc.constantFrom(name, `${name}.data`, `${name}.data.1`, '__proto__', 'constructor'), text(80)), { maxLength: 6 }).map((pairs) =>
-          pairs.map(([key, value]) => `${key}=${value}`).join('; '),
-        ),
+        fc
+          .array(fc.tuple(fc.constantFrom(name, `${name}.data`, `${name}.data.1`, '__proto__', 'constructor'), text(80)), { maxLength: 6 })
+          .map((pairs) => pairs.map(([key, value]) => `${key}=${value}`).join('; ')),
         mutated,
         fc.constantFrom(`${name}=`, `${name}=;;;`, `=${name}`, `${name}=%00`, `${name}="${'"'.repeat(10)}"`, ';'.repeat(500)),
       )
@@ -99,7 +103,11 @@ for (const [driver, make] of Object.entries(DRIVERS)) {
       for (const headers of cases) {
         const response = await fetch(`${app.url}/put`, {
           method: 'POST',
-          headers: { ...headers, cookie: [...victim.jar].map(([k, v]) => `${k}=${v}`).join('; '), 'content-type': 'application/x-www-form-urlencoded' },
+          headers: {
+            ...headers,
+            cookie: [...victim.jar].map(([k, v]) => `${k}=${v}`).join('; '),
+            'content-type': 'application/x-www-form-urlencoded',
+          },
           body: 'balance=0',
         })
         assert.equal(response.status, 403, JSON.stringify(headers))
@@ -109,7 +117,9 @@ for (const [driver, make] of Object.entries(DRIVERS)) {
 
     it('__proto__ and constructor keys in session data and flash bodies do not pollute prototypes', async () => {
       const client = new Client(app.url)
-      const payload = JSON.parse('{"__proto__": {"polluted": "yes"}, "constructor": {"prototype": {"polluted": "yes"}}, "plain": 1}') as unknown
+      const payload = JSON.parse(
+        '{"__proto__": {"polluted": "yes"}, "constructor": {"prototype": {"polluted": "yes"}}, "plain": 1}',
+      ) as unknown
       assert.equal((await client.post('/put', payload)).status, 200)
       assert.equal((await client.post('/flash', payload)).status, 200)
       const flash = await client.json<{ keys: string[]; polluted: unknown }>('/flash')
@@ -162,12 +172,18 @@ for (const [driver, make] of Object.entries(DRIVERS)) {
       }
     }
 
-    it('rate limit: users.create over the per-user budget gets 429 with Retry-After', { skip: driver === 'cookie' && 'users.create needs a server-side store' }, async () => {
+    it('rate limit: users.create over the per-user budget gets 429 with Retry-After', {
+      skip: driver === 'cookie' && 'users.create needs a server-side store',
+    }, async () => {
       await limited(async (own) => {
         const statuses: number[] = []
         let retryAfter: string | null = null
         for (let i = 0; i < 5; i += 1) {
-          const response = await fetch(`${own.url}/api/sessions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ user: `rl-${driver}` }) })
+          const response = await fetch(`${own.url}/api/sessions`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ user: `rl-${driver}` }),
+          })
           statuses.push(response.status)
           if (response.status === 429) retryAfter = response.headers.get('retry-after')
         }
@@ -190,7 +206,11 @@ for (const [driver, make] of Object.entries(DRIVERS)) {
         assert.ok(Number(retryAfter) >= 3600 / 3 - 1, `Retry-After ${retryAfter}`)
         assert.equal(clients[4]?.jar.size, 0, 'a refused session sets no cookie')
         const existing = clients[0] as Client
-        assert.equal((await existing.request('/put', { method: 'POST', body: { n: 2 } })).status, 200, 'sessions that exist are not limited')
+        assert.equal(
+          (await existing.request('/put', { method: 'POST', body: { n: 2 } })).status,
+          200,
+          'sessions that exist are not limited',
+        )
         assert.equal((await existing.json<{ data: { n: number } }>('/whoami')).data.n, 2)
       })
     })
@@ -235,4 +255,3 @@ describe('sealed cookie replay after expiry', () => {
     }
   })
 })
-

@@ -30,7 +30,13 @@ export const DRIVERS: Record<string, (extra: SessionManagerOptions) => { config:
     }
   },
   cookie: (extra) => ({
-    config: { drivers: { cookie: { driver: 'cookie' }, state: { driver: 'memory' } }, default: 'cookie', securityStore: 'state', keys: [KEY], ...extra },
+    config: {
+      drivers: { cookie: { driver: 'cookie' }, state: { driver: 'memory' } },
+      default: 'cookie',
+      securityStore: 'state',
+      keys: [KEY],
+      ...extra,
+    },
     cleanup: () => undefined,
   }),
 }
@@ -64,7 +70,11 @@ export interface TestApp {
  * An Express app with the session, remember-me and CSRF middleware, and routes that attacks aim
  * at. `csrf: false` leaves CSRF out (for tests that must not create a session to fetch a token).
  */
-export async function startApp(config: SessionManagerOptions, cleanup: () => void = () => undefined, options: { csrf?: boolean } = {}): Promise<TestApp> {
+export async function startApp(
+  config: SessionManagerOptions,
+  cleanup: () => void = () => undefined,
+  options: { csrf?: boolean } = {},
+): Promise<TestApp> {
   const manager = new SessionManager(config)
   const remember = rememberMe(manager)
   const app = express()
@@ -73,34 +83,60 @@ export async function startApp(config: SessionManagerOptions, cleanup: () => voi
   app.use(session(manager))
   app.use(rememberMeMiddleware(remember))
   if (options.csrf !== false) app.use(csrf())
-  const handle = (route: (req: SessionReq, res: Response) => Promise<unknown> | unknown) => (req: Request, res: Response, next: NextFunction) => {
-    Promise.resolve(route(req as SessionReq, res)).catch(next)
-  }
-  app.get('/whoami', handle((req, res) => res.json({ fresh: req.session.status.fresh, user: req.session.auth.userId ?? null, data: req.session.all() })))
-  app.get('/token', handle((req, res) => res.json({ token: req.csrfToken() })))
-  app.post('/put', handle((req, res) => {
-    for (const [key, value] of Object.entries(req.body as Record<string, unknown>)) req.session.put(key, value)
-    res.json({ ok: true })
-  }))
-  app.post('/flash', handle((req, res) => {
-    req.session.flashAll(req.body as Record<string, unknown>)
-    res.json({ ok: true })
-  }))
-  app.get('/flash', handle((req, res) => {
-    const all = req.session.flashMessages.all() as Record<string, unknown>
-    res.json({ keys: Object.keys(all), polluted: ({} as Record<string, unknown>).polluted ?? null, proto: Object.getPrototypeOf(all) === Object.prototype || Object.getPrototypeOf(all) === null })
-  }))
-  app.post('/login', handle(async (req, res) => {
-    const { user, remember: keep } = req.body as { user: string; remember?: boolean }
-    await req.session.regenerate()
-    req.session.auth.setUser(user)
-    if (keep) res.append('set-cookie', remember.setCookie(await remember.issue(user)))
-    res.json({ ok: true })
-  }))
-  app.post('/api/sessions', handle(async (req, res) => {
-    const created = await manager.users.create((req.body as { user: string }).user, {}, { device: { ip: req.ip ?? 'unknown' } })
-    res.json({ key: created.key })
-  }))
+  const handle =
+    (route: (req: SessionReq, res: Response) => Promise<unknown> | unknown) => (req: Request, res: Response, next: NextFunction) => {
+      Promise.resolve(route(req as SessionReq, res)).catch(next)
+    }
+  app.get(
+    '/whoami',
+    handle((req, res) => res.json({ fresh: req.session.status.fresh, user: req.session.auth.userId ?? null, data: req.session.all() })),
+  )
+  app.get(
+    '/token',
+    handle((req, res) => res.json({ token: req.csrfToken() })),
+  )
+  app.post(
+    '/put',
+    handle((req, res) => {
+      for (const [key, value] of Object.entries(req.body as Record<string, unknown>)) req.session.put(key, value)
+      res.json({ ok: true })
+    }),
+  )
+  app.post(
+    '/flash',
+    handle((req, res) => {
+      req.session.flashAll(req.body as Record<string, unknown>)
+      res.json({ ok: true })
+    }),
+  )
+  app.get(
+    '/flash',
+    handle((req, res) => {
+      const all = req.session.flashMessages.all() as Record<string, unknown>
+      res.json({
+        keys: Object.keys(all),
+        polluted: ({} as Record<string, unknown>).polluted ?? null,
+        proto: Object.getPrototypeOf(all) === Object.prototype || Object.getPrototypeOf(all) === null,
+      })
+    }),
+  )
+  app.post(
+    '/login',
+    handle(async (req, res) => {
+      const { user, remember: keep } = req.body as { user: string; remember?: boolean }
+      await req.session.regenerate()
+      req.session.auth.setUser(user)
+      if (keep) res.append('set-cookie', remember.setCookie(await remember.issue(user)))
+      res.json({ ok: true })
+    }),
+  )
+  app.post(
+    '/api/sessions',
+    handle(async (req, res) => {
+      const created = await manager.users.create((req.body as { user: string }).user, {}, { device: { ip: req.ip ?? 'unknown' } })
+      res.json({ key: created.key })
+    }),
+  )
   const server: Server = await new Promise((resolve) => {
     const listening = app.listen(0, '127.0.0.1', () => resolve(listening))
   })
@@ -140,7 +176,10 @@ export class Client {
   readonly jar = new Map<string, string>()
   constructor(readonly base: string) {}
 
-  async request(path: string, init: { method?: string; body?: unknown; headers?: Record<string, string> } = {}): Promise<globalThis.Response> {
+  async request(
+    path: string,
+    init: { method?: string; body?: unknown; headers?: Record<string, string> } = {},
+  ): Promise<globalThis.Response> {
     const headers: Record<string, string> = { 'sec-fetch-site': 'same-origin', ...init.headers }
     if (this.jar.size > 0) headers.cookie = cookieHeader(this.jar)
     if (init.body !== undefined) headers['content-type'] = 'application/json'

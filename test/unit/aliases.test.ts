@@ -100,7 +100,11 @@ const BEHAVES: Record<string, () => Promise<void>> = {
     session.put('a', 1)
     await session.save()
     assert.equal((await manager.open({ driver: 'two', id: session.sessionId })).get('a'), 1)
-    assert.equal((await manager.open({ driver: 'one', id: session.sessionId })).status.fresh, true, 'driver(name) opens on that driver only')
+    assert.equal(
+      (await manager.open({ driver: 'one', id: session.sessionId })).status.fresh,
+      true,
+      'driver(name) opens on that driver only',
+    )
     assert.equal((await manager.driver()).status.initiated, true)
   },
   async 'SessionManager.middleware'() {
@@ -177,7 +181,10 @@ describe('seed aliases (docs/seeds.md)', () => {
       const descriptor = Object.getOwnPropertyDescriptor(prototypes[entry.on as keyof typeof prototypes], entry.alias)
       assert.ok(descriptor, `${entry.alias} is installed`)
       assert.equal(descriptor.enumerable, false, `${entry.alias} is not enumerable`)
-      assert.ok(entry.install && (descriptor.value === entry.install.value || descriptor.get === entry.install.get), `${entry.alias} comes from the table`)
+      assert.ok(
+        entry.install && (descriptor.value === entry.install.value || descriptor.get === entry.install.get),
+        `${entry.alias} comes from the table`,
+      )
     }
     const session = new Session()
     assert.ok(!Object.keys(session).some((key) => installed.some((entry) => entry.alias === key)))

@@ -1,6 +1,6 @@
 // Refreshes the admin cards every 10 seconds from /admin/metrics.json (progressive enhancement:
 // the page is complete without it). No build step, no dependencies.
-(() => {
+;(() => {
   const cards = document.querySelectorAll('[data-metric]')
   if (cards.length === 0) return
   const duration = (ms) => {

@@ -74,11 +74,14 @@ const isUrl = (value: string): boolean => value.includes('://') || value.startsW
 export function planClient(source: RedisConnectionSource): ClientPlan {
   const { connection, connections } = source
   if (connections !== undefined && (typeof connections !== 'object' || connections === null)) {
-    throw new SessionConfigError('redis driver: "connections" must map names to connection settings, e.g. connections: { local: { host, port } }.')
+    throw new SessionConfigError(
+      'redis driver: "connections" must map names to connection settings, e.g. connections: { local: { host, port } }.',
+    )
   }
   if (connection === undefined) return { kind: 'server', connection: undefined }
   if (typeof connection === 'string') {
-    if (connections !== undefined && Object.hasOwn(connections, connection)) return { kind: 'server', connection: namedConnection(connections, connection) }
+    if (connections !== undefined && Object.hasOwn(connections, connection))
+      return { kind: 'server', connection: namedConnection(connections, connection) }
     if (isUrl(connection)) return { kind: 'server', connection }
     const known = Object.keys(connections ?? {})
     throw new SessionConfigError(
@@ -86,13 +89,17 @@ export function planClient(source: RedisConnectionSource): ClientPlan {
     )
   }
   if (typeof connection !== 'object' || connection === null) {
-    throw new SessionConfigError('redis driver: "connection" must be ioredis options such as { host, port, password, db }, a redis:// URL, the name of one of "connections", { cluster: { nodes } } or an ioredis client.')
+    throw new SessionConfigError(
+      'redis driver: "connection" must be ioredis options such as { host, port, password, db }, a redis:// URL, the name of one of "connections", { cluster: { nodes } } or an ioredis client.',
+    )
   }
   if (isClient(connection)) return { kind: 'injected', client: connection }
   if (isCluster(connection)) {
     const { nodes, options } = connection.cluster ?? {}
     if (!Array.isArray(nodes) || nodes.length === 0) {
-      throw new SessionConfigError('redis driver: connection.cluster.nodes must list at least one node, e.g. connection: { cluster: { nodes: [{ host: "10.0.0.1", port: 6379 }] } }.')
+      throw new SessionConfigError(
+        'redis driver: connection.cluster.nodes must list at least one node, e.g. connection: { cluster: { nodes: [{ host: "10.0.0.1", port: 6379 }] } }.',
+      )
     }
     return { kind: 'cluster', nodes, options: options ?? {} }
   }

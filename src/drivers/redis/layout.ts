@@ -47,10 +47,14 @@ export class KeySpace {
 export function encodeFields(record: StoredRecord, expiresAt: number): string[] {
   const { meta } = record
   const fields: string[] = [
-    FIELD.createdAt, String(meta.createdAt),
-    FIELD.lastSeenAt, String(meta.lastSeenAt),
-    FIELD.expiresAt, String(expiresAt),
-    FIELD.version, String(meta.version),
+    FIELD.createdAt,
+    String(meta.createdAt),
+    FIELD.lastSeenAt,
+    String(meta.lastSeenAt),
+    FIELD.expiresAt,
+    String(expiresAt),
+    FIELD.version,
+    String(meta.version),
   ]
   if (meta.userId !== undefined) fields.push(FIELD.userId, meta.userId)
   if (meta.device) fields.push(FIELD.device, JSON.stringify(meta.device))

@@ -40,7 +40,7 @@ export function foldChanges(changes: readonly Change[]): FoldedChanges | null {
       case 'user':
         folded.user = {
           userId: change.userId,
-          ...(change.device ? { device: { ...change.device } } : (folded.user?.device ? { device: folded.user.device } : {})),
+          ...(change.device ? { device: { ...change.device } } : folded.user?.device ? { device: folded.user.device } : {}),
         }
         break
       case 'increment':

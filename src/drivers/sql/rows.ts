@@ -104,7 +104,9 @@ export function rowToRecord(row: SessionRow): RowResult {
 }
 
 /** A summary for per-user lists; null when the row is malformed. */
-export function rowToSummary(row: Pick<SessionRow, 'key' | 'user_id' | 'created_at' | 'last_seen_at' | 'expires_at' | 'device'>): SessionSummary | null {
+export function rowToSummary(
+  row: Pick<SessionRow, 'key' | 'user_id' | 'created_at' | 'last_seen_at' | 'expires_at' | 'device'>,
+): SessionSummary | null {
   const [createdAt, lastSeenAt, expiresAt] = [toInteger(row.created_at), toInteger(row.last_seen_at), toInteger(row.expires_at)]
   if (typeof row.key !== 'string' || typeof row.user_id !== 'string') return null
   if (![createdAt, lastSeenAt, expiresAt].every(Number.isFinite)) return null
@@ -115,7 +117,11 @@ export function rowToSummary(row: Pick<SessionRow, 'key' | 'user_id' | 'created_
 }
 
 /** Parameters for {@link COLUMNS}, in order: the record as it is stored, expiring at `expiresAt`. */
-export function recordToParams(key: string, record: StoredRecord, expiresAt: number): [string, string, string | null, number, number, number, number, string | null, string | null] {
+export function recordToParams(
+  key: string,
+  record: StoredRecord,
+  expiresAt: number,
+): [string, string, string | null, number, number, number, number, string | null, string | null] {
   const { meta } = record
   return [
     key,

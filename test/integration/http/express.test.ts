@@ -152,10 +152,19 @@ describe('express: per-session lock', () => {
   })
 
   it('lock on a driver that cannot lock is a clear configuration error', async () => {
-    const manager = makeManager({ read: async () => null, write: async () => {}, destroy: async () => {}, touch: async () => {}, gc: async () => {} })
+    const manager = makeManager({
+      read: async () => null,
+      write: async () => {},
+      destroy: async () => {},
+      touch: async () => {},
+      gc: async () => {},
+    })
     const application = express()
     application.use(manager.middleware({ lock: true }))
-    application.use((error: Error, _req: express.Request, res: express.Response, _next: express.NextFunction) => void res.status(500).json({ message: error.message }))
+    application.use(
+      (error: Error, _req: express.Request, res: express.Response, _next: express.NextFunction) =>
+        void res.status(500).json({ message: error.message }),
+    )
     application.get('/', (_req, res) => void res.json({ ok: true }))
     const server = await listen(createServer(application))
     servers.push(server)

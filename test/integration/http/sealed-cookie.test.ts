@@ -32,7 +32,9 @@ describe('sealed cookie driver over HTTP (Express)', () => {
       ;(req as Request & SessionRequest).session.put('blob', randomBytes(Number(req.query.bytes)).toString('base64'))
       res.json({ ok: true })
     })
-    app.get('/big', (req, res) => res.json({ length: ((req as Request & SessionRequest).session.get('blob') as string | undefined)?.length ?? 0 }))
+    app.get('/big', (req, res) =>
+      res.json({ length: ((req as Request & SessionRequest).session.get('blob') as string | undefined)?.length ?? 0 }),
+    )
     const server = await listen(createServer(app))
     servers.push(server)
     return new Browser(server.url)

@@ -36,7 +36,8 @@ export class Browser {
     this.lastSetCookies = response.headers.getSetCookie()
     for (const line of this.lastSetCookies) {
       const parsed = parseSetCookie(line)
-      const expired = parsed.maxAge !== undefined ? parsed.maxAge <= 0 : parsed.expires !== undefined && parsed.expires.getTime() <= Date.now()
+      const expired =
+        parsed.maxAge !== undefined ? parsed.maxAge <= 0 : parsed.expires !== undefined && parsed.expires.getTime() <= Date.now()
       if (expired) this.cookies.delete(parsed.name)
       else this.cookies.set(parsed.name, parsed.value ?? '')
     }
@@ -203,9 +204,23 @@ export function runAdapterSuite(name: string, start: (manager: SessionManager, f
       const expiredId = generateSessionId()
       const store = await manager.store()
       const now = Date.now()
-      await store.write(storageKeyFor(expiredId), { data: Object.create(null), flash: null, meta: { createdAt: now, lastSeenAt: now, expiresAt: now + 1, version: 1 } }, 1)
+      await store.write(
+        storageKeyFor(expiredId),
+        { data: Object.create(null), flash: null, meta: { createdAt: now, lastSeenAt: now, expiresAt: now + 1, version: 1 } },
+        1,
+      )
       await sleep(10)
-      const bad = [id, `${id}.`, signId(forger, id), tampered, `${id}.${good.slice(44)}x`, '%%%', '', 'a'.repeat(5000), signId(manager.keyring, expiredId)]
+      const bad = [
+        id,
+        `${id}.`,
+        signId(forger, id),
+        tampered,
+        `${id}.${good.slice(44)}x`,
+        '%%%',
+        '',
+        'a'.repeat(5000),
+        signId(manager.keyring, expiredId),
+      ]
       for (const value of bad) {
         const response = await browser.json('/whoami', { headers: { cookie: `${COOKIE}=${value}` } })
         assert.equal(response.user, null, `adopted ${value.slice(0, 60)}`)
@@ -333,7 +348,11 @@ export function runAdapterSuite(name: string, start: (manager: SessionManager, f
       assert.deepEqual(statuses, [200, 200, 429, 429])
       assert.ok(refused)
       assert.ok(Number(refused.headers.get('retry-after')) >= 1799, `Retry-After ${refused.headers.get('retry-after')}`)
-      assert.deepEqual(refused.headers.getSetCookie().filter((line) => line.startsWith(`${COOKIE}=`)), [], 'a refused session sets no cookie')
+      assert.deepEqual(
+        refused.headers.getSetCookie().filter((line) => line.startsWith(`${COOKIE}=`)),
+        [],
+        'a refused session sets no cookie',
+      )
       assert.equal((await first.json('/count', { method: 'POST' })).n, 2, 'an existing session is not limited')
       assert.equal((await first.json('/whoami')).user, null, 'reads create nothing and are not limited')
     })
@@ -353,7 +372,11 @@ export function runAdapterSuite(name: string, start: (manager: SessionManager, f
         assert.equal(response.status, 403, JSON.stringify(init.headers ?? {}))
         await response.body?.cancel()
       }
-      assert.equal((await browser.json('/count', { method: 'POST', headers: { 'x-csrf-token': token } })).n, 2, 'refused requests changed nothing')
+      assert.equal(
+        (await browser.json('/count', { method: 'POST', headers: { 'x-csrf-token': token } })).n,
+        2,
+        'refused requests changed nothing',
+      )
     })
 
     it("continues with an empty, unsaved session with onStoreError 'anonymous'", async () => {

@@ -39,7 +39,10 @@ class CommandLog {
     const start = await this.#mark()
     await work()
     const end = await this.#mark()
-    return this.lines.slice(start + 1, end).filter((line) => !line.lua).map((line) => line.command)
+    return this.lines
+      .slice(start + 1, end)
+      .filter((line) => !line.lua)
+      .map((line) => line.command)
   }
 
   /** Sends an ECHO and waits until MONITOR shows it, so every earlier command is in the log. */

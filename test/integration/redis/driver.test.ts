@@ -64,19 +64,31 @@ describe('redis driver: packaging and configuration', () => {
   it('rejects unknown options, naming the closest known one', async () => {
     assert.throws(
       () => redisDriver({ conection: { host: '127.0.0.1' } } as never),
-      (error: unknown) => error instanceof SessionConfigError && /unknown option "conection"/.test(error.message) && /Did you mean "connection"/.test(error.message),
+      (error: unknown) =>
+        error instanceof SessionConfigError &&
+        /unknown option "conection"/.test(error.message) &&
+        /Did you mean "connection"/.test(error.message),
     )
     // The connection sources of 0.1 are gone: each now is a form of `connection`.
     for (const old of ['url', 'client', 'cluster']) {
       assert.throws(() => redisDriver({ [old]: 'x' } as never), new RegExp(`unknown option "${old}"`))
     }
     // The manager's config check catches it at construction, before any driver is loaded.
-    assert.throws(() => new SessionManager({ driver: 'redis', conection: 'redis://127.0.0.1' } as never), /unknown option "conection"\. Did you mean "connection"/)
+    assert.throws(
+      () => new SessionManager({ driver: 'redis', conection: 'redis://127.0.0.1' } as never),
+      /unknown option "conection"\. Did you mean "connection"/,
+    )
   })
 
   it('redisConnection is a config alias (docs/seeds.md): a driver built directly knows only connection', () => {
-    assert.throws(() => new RedisDriver({ redisConnection: 'local' } as never), /unknown option "redisConnection"\. Did you mean "connection"/)
-    assert.throws(() => new SessionManager({ driver: 'redis', redisConnection: 'local', connection: 'redis://x' } as never), /give only connection/)
+    assert.throws(
+      () => new RedisDriver({ redisConnection: 'local' } as never),
+      /unknown option "redisConnection"\. Did you mean "connection"/,
+    )
+    assert.throws(
+      () => new SessionManager({ driver: 'redis', redisConnection: 'local', connection: 'redis://x' } as never),
+      /give only connection/,
+    )
   })
 })
 
@@ -129,16 +141,20 @@ describe('redis driver: against 127.0.0.1:6379', { skip: missing ?? false }, () 
     const store = driver()
     const safe = fc.integer({ min: -(2 ** 40), max: 2 ** 40 })
     await fc.assert(
-      fc.asyncProperty(fc.oneof(safe, fc.double({ noNaN: true, noDefaultInfinity: true, min: -1e6, max: 1e6 })), safe, async (start, by) => {
-        const key = randomKey()
-        const record = makeRecord({})
-        record.data.n = plain.encode(start, 'n')
-        await store.write(key, record, ttl)
-        assert.equal(await store.patch(key, [{ op: 'increment', key: 'n', by }], { ttl, codec: plain }), 'applied')
-        const back = await store.read(key)
-        assert.ok(back)
-        assert.equal(back.data.n, plain.encode(start + by, 'n'))
-      }),
+      fc.asyncProperty(
+        fc.oneof(safe, fc.double({ noNaN: true, noDefaultInfinity: true, min: -1e6, max: 1e6 })),
+        safe,
+        async (start, by) => {
+          const key = randomKey()
+          const record = makeRecord({})
+          record.data.n = plain.encode(start, 'n')
+          await store.write(key, record, ttl)
+          assert.equal(await store.patch(key, [{ op: 'increment', key: 'n', by }], { ttl, codec: plain }), 'applied')
+          const back = await store.read(key)
+          assert.ok(back)
+          assert.equal(back.data.n, plain.encode(start + by, 'n'))
+        },
+      ),
       { numRuns: 60 },
     )
   })
@@ -151,7 +167,17 @@ describe('redis driver: against 127.0.0.1:6379', { skip: missing ?? false }, () 
       const record = makeRecord({})
       record.data.n = codec.encode('five', 'n')
       await store.write(key, record, ttl)
-      await assert.rejects(store.patch(key, [{ op: 'set', key: 'x', value: codec.encode(1, 'x') }, { op: 'increment', key: 'n', by: 1 }], { ttl, codec }), SessionTypeError)
+      await assert.rejects(
+        store.patch(
+          key,
+          [
+            { op: 'set', key: 'x', value: codec.encode(1, 'x') },
+            { op: 'increment', key: 'n', by: 1 },
+          ],
+          { ttl, codec },
+        ),
+        SessionTypeError,
+      )
       const back = await store.read(key)
       assert.equal(back?.meta.version, 1)
       assert.equal(back?.data.x, undefined)
@@ -174,7 +200,7 @@ describe('redis driver: against 127.0.0.1:6379', { skip: missing ?? false }, () 
     assert.ok(back)
     assert.equal(sealed.decode(back.data.n as string, 'n'), 7)
     assert.deepEqual(sealed.decode(back.data.list as string, 'list'), ['a', 'b'])
-    assert.doesNotMatch(await redis().hget(store.keys.session(key), 'd:list') ?? '', /"a"/)
+    assert.doesNotMatch((await redis().hget(store.keys.session(key), 'd:list')) ?? '', /"a"/)
   })
 
   it('recovers when the server forgot its scripts (SCRIPT FLUSH, restart)', async () => {
@@ -202,7 +228,10 @@ describe('redis driver: against 127.0.0.1:6379', { skip: missing ?? false }, () 
     await store.write(key, makeRecord({}, { userId: alice }), ttl)
     await store.patch(key, [{ op: 'user', userId: bob }], { ttl, codec: plain })
     assert.deepEqual(await store.listByUser(alice), [])
-    assert.deepEqual((await store.listByUser(bob)).map((s) => s.key), [key])
+    assert.deepEqual(
+      (await store.listByUser(bob)).map((s) => s.key),
+      [key],
+    )
     assert.equal(await redis().zcard(store.keys.userIndex(alice)), 0)
     await store.destroy(key)
     assert.equal(await redis().zcard(store.keys.userIndex(bob)), 0)
@@ -228,7 +257,7 @@ describe('redis driver: against 127.0.0.1:6379', { skip: missing ?? false }, () 
     assert.deepEqual(await redis().zrange(store.keys.userIndex(user), 0, -1), [live])
   })
 
-  it('a holder whose lease ran out cannot release the next holder\'s lock', async () => {
+  it("a holder whose lease ran out cannot release the next holder's lock", async () => {
     const store = driver({ lockWait: 200 })
     const key = randomKey()
     const stale = await store.lock(key, 30)

@@ -14,7 +14,8 @@ import { RedisServer, redisMissing } from '../../helpers/redis-server.js'
 const missing = await redisMissing({ binaries: true })
 const STORE_TIMEOUT = 300
 
-const isTimeout = (error: unknown): boolean => error instanceof SessionStoreError && error.code === 'E_SESSION_STORE_TIMEOUT' && error.status === 503
+const isTimeout = (error: unknown): boolean =>
+  error instanceof SessionStoreError && error.code === 'E_SESSION_STORE_TIMEOUT' && error.status === 503
 
 async function eventually(what: string, check: () => Promise<boolean>, limitMs = 20_000): Promise<void> {
   const deadline = Date.now() + limitMs
@@ -114,6 +115,7 @@ describe('redis driver: faults', { skip: missing ?? false }, () => {
     // An increment whose reply was lost in the crash may have applied without being acknowledged.
     const n = after.get('n') as number
     assert.ok(n >= increments && n <= attempted, `counter ${n} must lie between ${increments} acknowledged and ${attempted} attempted`)
-    for (const [createdId, i] of created) assert.equal((await manager.open({ id: createdId })).get('i'), i, 'an acknowledged new session was lost')
+    for (const [createdId, i] of created)
+      assert.equal((await manager.open({ id: createdId })).get('i'), i, 'an acknowledged new session was lost')
   })
 })

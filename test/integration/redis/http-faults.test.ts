@@ -65,7 +65,10 @@ describe('redis + Express: faults seen over HTTP', { skip: missing ?? false }, (
   async function login(): Promise<string> {
     const response = await fetch(`${base}/login`, { method: 'POST' })
     assert.equal(response.status, 200)
-    return response.headers.getSetCookie().map((cookie) => cookie.split(';')[0]).join('; ')
+    return response.headers
+      .getSetCookie()
+      .map((cookie) => cookie.split(';')[0])
+      .join('; ')
   }
 
   it('paused past the store timeout: quick 503s, no hung request; service resumes after SIGCONT', async () => {

@@ -38,9 +38,19 @@ describe('SQL driver clients', () => {
 
   it('without the client packages installed, using a driver names the package to install', async () => {
     const here = import.meta.dirname
-    const { stdout } = await run(process.execPath, ['--import', 'tsx', '--import', join(here, 'hide-clients.mjs'), join(here, 'missing-client-probe.ts')])
+    const { stdout } = await run(process.execPath, [
+      '--import',
+      'tsx',
+      '--import',
+      join(here, 'hide-clients.mjs'),
+      join(here, 'missing-client-probe.ts'),
+    ])
     const outcomes = JSON.parse(stdout) as Record<string, { name: string; code: string; packageName: string; message: string }>
-    for (const [driver, pkgName, range] of [['sqlite', 'better-sqlite3', '^12.0.0'], ['postgres', 'pg', '^8.0.0'], ['redis', 'ioredis', '^5.0.0']] as const) {
+    for (const [driver, pkgName, range] of [
+      ['sqlite', 'better-sqlite3', '^12.0.0'],
+      ['postgres', 'pg', '^8.0.0'],
+      ['redis', 'ioredis', '^5.0.0'],
+    ] as const) {
       const outcome = outcomes[driver]
       assert.equal(outcome?.name, 'MissingClientError', driver)
       assert.equal(outcome?.code, 'E_SESSION_CONFIG')

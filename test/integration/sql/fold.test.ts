@@ -21,7 +21,14 @@ const change: fc.Arbitrary<Change> = fc.oneof(
   fc.record({ op: fc.constant('delete' as const), key: dataKey }),
   fc.constant({ op: 'clear' as const }),
   fc.record({ op: fc.constant('flash' as const), value: fc.option(encoded, { nil: null }) }),
-  fc.record({ op: fc.constant('user' as const), userId: fc.option(fc.string({ minLength: 1, maxLength: 8 }), { nil: null }), device: fc.option(device, { nil: undefined }) }, { requiredKeys: ['op', 'userId'] }),
+  fc.record(
+    {
+      op: fc.constant('user' as const),
+      userId: fc.option(fc.string({ minLength: 1, maxLength: 8 }), { nil: null }),
+      device: fc.option(device, { nil: undefined }),
+    },
+    { requiredKeys: ['op', 'userId'] },
+  ),
 )
 const changeLog = fc.array(change, { maxLength: 12 })
 const start = fc.dictionary(dataKey, encoded, { maxKeys: 4 })
@@ -64,7 +71,13 @@ describe('folding a change log for a single SQL UPDATE', () => {
   })
 
   it('refuses logs with increment or push: their values need the codec', () => {
-    assert.equal(foldChanges([{ op: 'set', key: 'a', value: '1' }, { op: 'increment', key: 'n', by: 1 }]), null)
+    assert.equal(
+      foldChanges([
+        { op: 'set', key: 'a', value: '1' },
+        { op: 'increment', key: 'n', by: 1 },
+      ]),
+      null,
+    )
     assert.equal(foldChanges([{ op: 'push', key: 'l', value: '1' }]), null)
   })
 })

@@ -138,9 +138,18 @@ if (unreachable) {
       assert.deepEqual(await measure(() => driver.write(key, makeRecord({ a: 1 }), 60_000)), ['INSERT'])
       assert.deepEqual(await measure(() => driver.read(key)), ['SELECT'])
       assert.deepEqual(await measure(() => driver.touch(key, 60_000)), ['UPDATE'])
-      const setAndDelete: Change[] = [{ op: 'set', key: 'b', value: codec.encode(2, 'b') }, { op: 'delete', key: 'a' }, { op: 'flash', value: null }]
+      const setAndDelete: Change[] = [
+        { op: 'set', key: 'b', value: codec.encode(2, 'b') },
+        { op: 'delete', key: 'a' },
+        { op: 'flash', value: null },
+      ]
       assert.deepEqual(await measure(() => driver.patch(key, setAndDelete, patchOptions)), ['UPDATE'])
-      assert.deepEqual(await measure(() => driver.patch(key, [{ op: 'increment', key: 'b', by: 1 }], patchOptions)), ['BEGIN', 'SELECT', 'UPDATE', 'COMMIT'])
+      assert.deepEqual(await measure(() => driver.patch(key, [{ op: 'increment', key: 'b', by: 1 }], patchOptions)), [
+        'BEGIN',
+        'SELECT',
+        'UPDATE',
+        'COMMIT',
+      ])
       assert.deepEqual(await measure(() => driver.destroy(key)), ['DELETE'])
       await driver.close()
       assert.equal((await shared.query('SELECT 1 AS one')).rows[0].one, 1, 'close() leaves a pool it was given open')
@@ -182,7 +191,9 @@ if (unreachable) {
       const key = randomKey()
       await driver.write(key, makeRecord({ n: 0 }), 60_000)
       const results = await Promise.all([
-        ...Array.from({ length: 200 }, (_, i) => driver.patch(key, [{ op: 'set', key: `k${i}`, value: codec.encode(i, `k${i}`) }], patchOptions)),
+        ...Array.from({ length: 200 }, (_, i) =>
+          driver.patch(key, [{ op: 'set', key: `k${i}`, value: codec.encode(i, `k${i}`) }], patchOptions),
+        ),
         ...Array.from({ length: 200 }, () => driver.patch(key, [{ op: 'increment', key: 'n', by: 1 }], patchOptions)),
       ])
       assert.ok(results.every((result) => result === 'applied'))
@@ -198,7 +209,9 @@ if (unreachable) {
       const b = open({ table: name })
       const key = randomKey()
       await a.write(key, makeRecord({ n: 0 }), 60_000)
-      await Promise.all(Array.from({ length: 200 }, (_, i) => (i % 2 ? a : b).patch(key, [{ op: 'increment', key: 'n', by: 1 }], patchOptions)))
+      await Promise.all(
+        Array.from({ length: 200 }, (_, i) => (i % 2 ? a : b).patch(key, [{ op: 'increment', key: 'n', by: 1 }], patchOptions)),
+      )
       assert.equal(decode((await a.read(key))?.data.n, 'n'), 200)
     })
 
@@ -209,7 +222,9 @@ if (unreachable) {
       const record = makeRecord({})
       record.data.n = sealed.encode(0, 'n')
       await driver.write(key, record, 60_000)
-      await Promise.all(Array.from({ length: 200 }, () => driver.patch(key, [{ op: 'increment', key: 'n', by: 1 }], { ttl: 60_000, codec: sealed })))
+      await Promise.all(
+        Array.from({ length: 200 }, () => driver.patch(key, [{ op: 'increment', key: 'n', by: 1 }], { ttl: 60_000, codec: sealed })),
+      )
       const stored = (await driver.read(key))?.data.n as string
       assert.equal(sealed.decode(stored, 'n'), 200)
       assert.doesNotMatch(stored, /200/, 'the stored value is sealed')
@@ -222,7 +237,9 @@ if (unreachable) {
       await Promise.all([
         ...Array.from({ length: 50 }, () => driver.patch(key, [{ op: 'increment', key: 'n', by: 1 }], patchOptions)),
         driver.destroy(key),
-        ...Array.from({ length: 50 }, (_, i) => driver.patch(key, [{ op: 'set', key: `k${i}`, value: codec.encode(i, `k${i}`) }], patchOptions)),
+        ...Array.from({ length: 50 }, (_, i) =>
+          driver.patch(key, [{ op: 'set', key: `k${i}`, value: codec.encode(i, `k${i}`) }], patchOptions),
+        ),
       ])
       assert.equal(await driver.read(key), null)
     })
@@ -243,7 +260,10 @@ if (unreachable) {
         await driver.write(key, makeRecord({ a: 'x' }, { userId: 'u' }), 60_000)
         await adminQuery(`UPDATE "${driver.table}" ${set} WHERE key = $1`, [key])
         assert.equal(await driver.read(key), null)
-        assert.deepEqual(reports.map((report) => [report.driver, report.table, report.key]), [['postgres', driver.table, key]])
+        assert.deepEqual(
+          reports.map((report) => [report.driver, report.table, report.key]),
+          [['postgres', driver.table, key]],
+        )
         assert.equal((await adminQuery(`SELECT count(*)::int AS n FROM "${driver.table}"`)).rows[0].n, 0, 'the corrupt row is deleted')
       })
     }
@@ -310,11 +330,18 @@ if (unreachable) {
 
     it('survives pg_terminate_backend of every pooled connection', async () => {
       const application = `tessera-terminate-${randomKey().slice(0, 8)}`
-      const manager = new SessionManager({ driver: 'postgres', connection: { connectionString: PG_URL, application_name: application }, table: table() })
+      const manager = new SessionManager({
+        driver: 'postgres',
+        connection: { connectionString: PG_URL, application_name: application },
+        table: table(),
+      })
       const session = await manager.open()
       session.put('a', 1)
       await session.save()
-      const { rows } = await adminQuery('SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity WHERE application_name = $1', [application])
+      const { rows } = await adminQuery(
+        'SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity WHERE application_name = $1',
+        [application],
+      )
       assert.ok(rows[0].n >= 1, 'the pool had connections to terminate')
       await sleep(50) // the pool hears the idle clients die and drops them
       let loaded
@@ -375,7 +402,10 @@ if (unreachable) {
       await driver.write(expired, makeRecord({}, { userId: user }), 1)
       await sleep(10)
       assert.equal(await driver.destroyByUser(user, { exceptKeys: [kept] }), 1)
-      assert.deepEqual((await driver.listByUser(user)).map((summary) => summary.key), [kept])
+      assert.deepEqual(
+        (await driver.listByUser(user)).map((summary) => summary.key),
+        [kept],
+      )
       assert.equal((await adminQuery(`SELECT count(*)::int AS n FROM "${driver.table}" WHERE user_id = $1`, [user])).rows[0].n, 1)
     })
 
@@ -389,7 +419,10 @@ if (unreachable) {
       assert.equal(a.key, storageKeyFor(a.id))
       const idA = a.id
       await manager.users.revokeAll('alice', { except: idA })
-      assert.deepEqual((await manager.users.list('alice')).map((s) => s.key), [a.key])
+      assert.deepEqual(
+        (await manager.users.list('alice')).map((s) => s.key),
+        [a.key],
+      )
       await manager.close()
     })
   })

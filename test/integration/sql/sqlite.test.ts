@@ -32,8 +32,15 @@ describe('sqlite driver: setup', () => {
     const db = new Database(path, { readonly: true })
     try {
       assert.equal(db.pragma('journal_mode', { simple: true }), 'wal')
-      const names = (db.prepare("SELECT name FROM sqlite_master WHERE tbl_name = 'app_sessions' ORDER BY name").all() as { name: string }[]).map((row) => row.name)
-      assert.deepEqual(names, ['app_sessions', 'app_sessions_expires_at_idx', 'app_sessions_user_id_idx', 'sqlite_autoindex_app_sessions_1'])
+      const names = (
+        db.prepare("SELECT name FROM sqlite_master WHERE tbl_name = 'app_sessions' ORDER BY name").all() as { name: string }[]
+      ).map((row) => row.name)
+      assert.deepEqual(names, [
+        'app_sessions',
+        'app_sessions_expires_at_idx',
+        'app_sessions_user_id_idx',
+        'sqlite_autoindex_app_sessions_1',
+      ])
     } finally {
       db.close()
     }
@@ -88,7 +95,9 @@ describe('sqlite driver: concurrency', () => {
     const key = randomKey()
     await driver.write(key, makeRecord({ n: 0 }), 60_000)
     await Promise.all([
-      ...Array.from({ length: 200 }, (_, i) => driver.patch(key, [{ op: 'set', key: `k${i}`, value: codec.encode(i, `k${i}`) }], patchOptions)),
+      ...Array.from({ length: 200 }, (_, i) =>
+        driver.patch(key, [{ op: 'set', key: `k${i}`, value: codec.encode(i, `k${i}`) }], patchOptions),
+      ),
       ...Array.from({ length: 200 }, () => driver.patch(key, [{ op: 'increment', key: 'n', by: 1 }], patchOptions)),
     ])
     const record = await driver.read(key)
@@ -106,8 +115,20 @@ describe('sqlite driver: concurrency', () => {
     const worker = join(import.meta.dirname, 'sqlite-worker.ts')
     const spawn = (mode: string, from: number) =>
       run(process.execPath, ['--import', 'tsx', worker, path, table, key, mode, String(from), '50'], { cwd: process.cwd() })
-    const outputs = await Promise.all([spawn('increment', 0), spawn('increment', 0), spawn('set', 0), spawn('set', 50), spawn('increment', 0), spawn('increment', 0), spawn('set', 100), spawn('set', 150)])
-    assert.deepEqual(outputs.map((output) => Number(output.stdout)), Array(8).fill(50))
+    const outputs = await Promise.all([
+      spawn('increment', 0),
+      spawn('increment', 0),
+      spawn('set', 0),
+      spawn('set', 50),
+      spawn('increment', 0),
+      spawn('increment', 0),
+      spawn('set', 100),
+      spawn('set', 150),
+    ])
+    assert.deepEqual(
+      outputs.map((output) => Number(output.stdout)),
+      Array(8).fill(50),
+    )
     const record = await driver.read(key)
     assert.equal(codec.decode(record?.data.n as string, 'n'), 200)
     assert.equal(Object.keys(record?.data ?? {}).length, 201)
@@ -192,7 +213,9 @@ describe('sqlite driver: gc', () => {
     const db = new Database(':memory:')
     const driver = new SqliteDriver({ database: db })
     await driver.read(randomKey()) // creates the table
-    const insert = db.prepare('INSERT INTO tessera_sessions (key, data, created_at, last_seen_at, expires_at, version) VALUES (?, ?, 0, 0, ?, 1)')
+    const insert = db.prepare(
+      'INSERT INTO tessera_sessions (key, data, created_at, last_seen_at, expires_at, version) VALUES (?, ?, 0, 0, ?, 1)',
+    )
     db.transaction(() => {
       for (let i = 0; i < 12_000; i++) insert.run(`expired-${i}`, '{}', Date.now() - 1_000)
     })()

@@ -37,8 +37,12 @@ describe('config aliases (docs/seeds.md)', () => {
   })
 
   it('merges into a cookie given as a name or as options', () => {
-    assert.deepEqual(translateAliases({ cookie: 'sid', clearWithBrowser: true }, 'manager'), { cookie: { name: 'sid', clearWithBrowser: true } })
-    assert.deepEqual(translateAliases({ cookie: { secure: true }, cookieName: 'sid' }, 'manager'), { cookie: { secure: true, name: 'sid' } })
+    assert.deepEqual(translateAliases({ cookie: 'sid', clearWithBrowser: true }, 'manager'), {
+      cookie: { name: 'sid', clearWithBrowser: true },
+    })
+    assert.deepEqual(translateAliases({ cookie: { secure: true }, cookieName: 'sid' }, 'manager'), {
+      cookie: { secure: true, name: 'sid' },
+    })
     fails(() => translateAliases({ cookie: 42, cookieName: 'sid' }, 'manager'), /cookie must be a name or an options object, got 42/)
   })
 
@@ -46,9 +50,18 @@ describe('config aliases (docs/seeds.md)', () => {
     fails(() => resolveConfig({ lifetime: 60, age: '2h' }), /age and lifetime are the same option.*give only lifetime/)
     fails(() => resolveConfig({ cookie: { name: 'a' }, cookieName: 'b' }), /cookieName and cookie\.name are the same option/)
     fails(() => resolveConfig({ cookie: 'a', cookieName: 'b' }), /cookieName and cookie\.name/)
-    fails(() => resolveConfig({ cookie: { clearWithBrowser: false }, clearWithBrowser: true }), /clearWithBrowser and cookie\.clearWithBrowser/)
-    fails(() => resolveConfig({ drivers: { a: { driver: 'memory', lifetime: 5, age: '1h' } } }), /drivers\.a\.age and drivers\.a\.lifetime are the same option/)
-    fails(() => resolveConfig({ driver: 'redis', connection: { port: 6379 }, redisConnection: 'local' } as never), /redisConnection and connection are the same option/)
+    fails(
+      () => resolveConfig({ cookie: { clearWithBrowser: false }, clearWithBrowser: true }),
+      /clearWithBrowser and cookie\.clearWithBrowser/,
+    )
+    fails(
+      () => resolveConfig({ drivers: { a: { driver: 'memory', lifetime: 5, age: '1h' } } }),
+      /drivers\.a\.age and drivers\.a\.lifetime are the same option/,
+    )
+    fails(
+      () => resolveConfig({ driver: 'redis', connection: { port: 6379 }, redisConnection: 'local' } as never),
+      /redisConnection and connection are the same option/,
+    )
   })
 
   it('checks the alias value under the alias name', () => {

@@ -19,7 +19,10 @@ describe('driver entries', () => {
   })
 
   it('a misspelled option in the shorthand names the closest manager or driver option', () => {
-    fails(() => resolveConfig({ driver: 'redis', conection: { port: 6379 } } as never), /session config: unknown option "conection"\. Did you mean "connection"\?/)
+    fails(
+      () => resolveConfig({ driver: 'redis', conection: { port: 6379 } } as never),
+      /session config: unknown option "conection"\. Did you mean "connection"\?/,
+    )
     fails(() => new SessionManager({ driver: 'redis', conection: { port: 6379 } } as never), /Did you mean "connection"\?/)
     fails(() => resolveConfig({ driver: 'file', pth: '/tmp' } as never), /unknown option "pth"\. Did you mean "path"\?/)
     fails(() => resolveConfig({ driver: 'memory', maxSesions: 5 } as never), /Did you mean "maxSessions"\?/)
@@ -28,8 +31,14 @@ describe('driver entries', () => {
   })
 
   it('a misspelled option in a named built-in driver entry is an error at construction', () => {
-    fails(() => new SessionManager({ drivers: { cache: { driver: 'redis', conection: {} } } }), /drivers\.cache: unknown option "conection"\. Did you mean "connection"\?/)
-    fails(() => new SessionManager({ drivers: { a: { driver: 'memory', lifeTime: 5 } } }), /drivers\.a: unknown option "lifeTime"\. Did you mean "lifetime"\?/)
+    fails(
+      () => new SessionManager({ drivers: { cache: { driver: 'redis', conection: {} } } }),
+      /drivers\.cache: unknown option "conection"\. Did you mean "connection"\?/,
+    )
+    fails(
+      () => new SessionManager({ drivers: { a: { driver: 'memory', lifeTime: 5 } } }),
+      /drivers\.a: unknown option "lifeTime"\. Did you mean "lifetime"\?/,
+    )
   })
 
   it('options of a driver registered with extend() reach its factory unchecked', async () => {
@@ -46,12 +55,18 @@ describe('driver entries', () => {
   })
 
   it('a driver entry may set its own lifetime, in minutes or as a duration', () => {
-    const config = resolveConfig({ lifetime: 10, drivers: { a: { driver: 'memory' }, b: { driver: 'memory', lifetime: 30 }, c: { driver: 'memory', age: 60_000 } } })
+    const config = resolveConfig({
+      lifetime: 10,
+      drivers: { a: { driver: 'memory' }, b: { driver: 'memory', lifetime: 30 }, c: { driver: 'memory', age: 60_000 } },
+    })
     assert.equal(config.drivers.get('a')?.lifetimeMs, 600_000)
     assert.equal(config.drivers.get('b')?.lifetimeMs, 1_800_000)
     assert.equal(config.drivers.get('c')?.lifetimeMs, 60_000)
     assert.equal(resolveDriverEntry('drivers.b', { driver: 'memory', lifetime: '2h' }, 1).lifetimeMs, 7_200_000)
-    fails(() => resolveConfig({ drivers: { a: { driver: 'memory', lifetime: -1 } } }), /drivers\.a\.lifetime must be a positive number of minutes, got -1/)
+    fails(
+      () => resolveConfig({ drivers: { a: { driver: 'memory', lifetime: -1 } } }),
+      /drivers\.a\.lifetime must be a positive number of minutes, got -1/,
+    )
   })
 
   it('rejects entries that are not driver configs', () => {

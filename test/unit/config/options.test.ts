@@ -36,7 +36,10 @@ describe('the manager option declaration', () => {
     ['cookies', 'cookie'],
   ] as const) {
     it(`a manager built with "${typo}" fails, naming "${meant}"`, () => {
-      fails(() => new SessionManager({ [typo]: 5 } as never), new RegExp(`session config: unknown option "${typo}"\\. Did you mean "${meant}"\\?`))
+      fails(
+        () => new SessionManager({ [typo]: 5 } as never),
+        new RegExp(`session config: unknown option "${typo}"\\. Did you mean "${meant}"\\?`),
+      )
     })
   }
 
@@ -57,7 +60,10 @@ describe('the manager option declaration', () => {
       [{ keys: 'secret' }, /keys must be an array of secrets/],
       [{ keys: [undefined] }, /keys is empty/],
       [{ encryption: true }, /encryption must be an object/],
-      [{ encryption: { enabled: true, keys: [], algoritm: 'aes-256-gcm' } }, /encryption: unknown option "algoritm"\. Did you mean "algorithm"\?/],
+      [
+        { encryption: { enabled: true, keys: [], algoritm: 'aes-256-gcm' } },
+        /encryption: unknown option "algoritm"\. Did you mean "algorithm"\?/,
+      ],
       [{ encryption: { algorithm: 'aes-128-cbc', key: 'x'.repeat(32) } }, /encryption\.algorithm must be 'aes-256-gcm'/],
       [{ encryption: { enabled: 'no' } }, /encryption\.enabled must be true or false/],
       [{ serializer: JSON }, /serializer must have serialize\(value\) and deserialize\(raw\) functions/],

@@ -15,14 +15,27 @@ describe('security options', () => {
     assert.deepEqual(rateLimitOption('rateLimit', { create: { points: 5, duration: '1m' } }), { points: 5, durationMs: 60_000 })
     assert.equal(rateLimitOption('rateLimit', {}), null)
     assert.deepEqual(rememberMeOption('rememberMe', {}), { lifetimeMs: 30 * 86_400_000, cookie: 'remember_me', reuseGraceMs: 10_000 })
-    assert.deepEqual(rememberMeOption('rememberMe', { lifetime: '7d', reuseGrace: 0 }), { lifetimeMs: 7 * 86_400_000, cookie: 'remember_me', reuseGraceMs: 0 })
+    assert.deepEqual(rememberMeOption('rememberMe', { lifetime: '7d', reuseGrace: 0 }), {
+      lifetimeMs: 7 * 86_400_000,
+      cookie: 'remember_me',
+      reuseGraceMs: 0,
+    })
     assert.deepEqual(bindingOption('binding', { ip: true }), { ip: 'exact', userAgent: false, onMismatch: 'reject', trustProxy: false })
   })
 
   it('reject unknown and misspelled keys in every nested object', () => {
-    fails(() => sessionLimitOption('maxSessionsPerUser', { max: 2, onlimit: 'refuse' }), /maxSessionsPerUser: unknown option "onlimit"\. Did you mean "onLimit"\?/)
-    fails(() => rateLimitOption('rateLimit', { creat: { points: 1, duration: '1m' } }), /rateLimit: unknown option "creat"\. Did you mean "create"\?/)
-    fails(() => rateLimitOption('rateLimit', { create: { point: 1, duration: '1m' } }), /rateLimit\.create: unknown option "point"\. Did you mean "points"\?/)
+    fails(
+      () => sessionLimitOption('maxSessionsPerUser', { max: 2, onlimit: 'refuse' }),
+      /maxSessionsPerUser: unknown option "onlimit"\. Did you mean "onLimit"\?/,
+    )
+    fails(
+      () => rateLimitOption('rateLimit', { creat: { points: 1, duration: '1m' } }),
+      /rateLimit: unknown option "creat"\. Did you mean "create"\?/,
+    )
+    fails(
+      () => rateLimitOption('rateLimit', { create: { point: 1, duration: '1m' } }),
+      /rateLimit\.create: unknown option "point"\. Did you mean "points"\?/,
+    )
     fails(() => bindingOption('binding', { ip: true, userAgnet: true }), /binding: unknown option "userAgnet"\. Did you mean "userAgent"\?/)
     fails(() => rememberMeOption('rememberMe', { lifeTime: '7d' }), /rememberMe: unknown option "lifeTime"\. Did you mean "lifetime"\?/)
   })
@@ -41,7 +54,10 @@ describe('security options', () => {
   })
 
   it('are checked when the manager is built', () => {
-    fails(() => new SessionManager({ rememberMe: { cookei: 'x' } as never }), /rememberMe: unknown option "cookei"\. Did you mean "cookie"\?/)
+    fails(
+      () => new SessionManager({ rememberMe: { cookei: 'x' } as never }),
+      /rememberMe: unknown option "cookei"\. Did you mean "cookie"\?/,
+    )
     fails(() => new SessionManager({ securityStore: '' }), /securityStore must be a non-empty string/)
     fails(() => new SessionManager({ securityStore: 'redis' }), /securityStore names the driver "redis", which is not configured/)
   })

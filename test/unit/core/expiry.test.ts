@@ -45,7 +45,11 @@ describe('expiry arithmetic (properties)', () => {
         fc.option(fc.integer({ min: 1, max: 2_000 }), { nil: undefined }),
         fc.double({ min: 0, max: 1, noNaN: true }),
         async (minutes, idleMinutes, share) => {
-          const manager = new SessionManager({ lifetime: minutes, touchAfter: share, ...(idleMinutes ? { idleTimeout: idleMinutes * 60_000 } : {}) })
+          const manager = new SessionManager({
+            lifetime: minutes,
+            touchAfter: share,
+            ...(idleMinutes ? { idleTimeout: idleMinutes * 60_000 } : {}),
+          })
           const context = await manager.context()
           const base = Math.min(minutes * 60_000, (idleMinutes ?? Number.POSITIVE_INFINITY) * 60_000)
           assert.equal(context.touchAfterMs, base * share)

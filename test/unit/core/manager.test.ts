@@ -22,7 +22,15 @@ describe('SessionManager configuration', () => {
     assert.equal(manager.config.lifetimeMs, 120 * 60_000)
     assert.deepEqual(
       { ...manager.cookie },
-      { name: 'tessera_session', path: '/', domain: undefined, secure: process.env.NODE_ENV === 'production', httpOnly: true, sameSite: 'lax', clearWithBrowser: false },
+      {
+        name: 'tessera_session',
+        path: '/',
+        domain: undefined,
+        secure: process.env.NODE_ENV === 'production',
+        httpOnly: true,
+        sameSite: 'lax',
+        clearWithBrowser: false,
+      },
     )
     const session = await manager.open()
     session.put('a', 1)
@@ -87,7 +95,11 @@ describe('SessionManager configuration', () => {
         await assert.rejects(attempt(), (error: unknown) => error instanceof SessionConfigError && message.test(error.message))
         continue
       }
-      assert.throws(attempt, (error: unknown) => error instanceof SessionConfigError && message.test(error.message), `${JSON.stringify(config)} must fail with ${message}`)
+      assert.throws(
+        attempt,
+        (error: unknown) => error instanceof SessionConfigError && message.test(error.message),
+        `${JSON.stringify(config)} must fail with ${message}`,
+      )
     }
   })
 
@@ -181,7 +193,9 @@ describe('events', () => {
 
 describe('serializer, encryption, schema', () => {
   it('a MessagePack serializer works when passed in', async () => {
-    const manager = new SessionManager({ serializer: { serialize: (data) => encode(data), deserialize: (data) => decode(data as Uint8Array) } })
+    const manager = new SessionManager({
+      serializer: { serialize: (data) => encode(data), deserialize: (data) => decode(data as Uint8Array) },
+    })
     const session = await manager.open()
     session.put({ user: { id: 7, roles: ['a'] } })
     session.increment('n')
@@ -344,7 +358,10 @@ describe('gc and store faults', () => {
     const hanging = new MemoryDriver()
     hanging.read = () => new Promise(() => {})
     const slow = new SessionManager({ drivers: { main: hanging }, storeTimeout: 50 })
-    await assert.rejects(slow.open({ id }), (error: unknown) => error instanceof SessionStoreError && error.code === 'E_SESSION_STORE_TIMEOUT')
+    await assert.rejects(
+      slow.open({ id }),
+      (error: unknown) => error instanceof SessionStoreError && error.code === 'E_SESSION_STORE_TIMEOUT',
+    )
   })
 
   it('close() stops the manager', async () => {

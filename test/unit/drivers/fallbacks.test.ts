@@ -55,7 +55,7 @@ describe('driver fallbacks', () => {
     assert.equal(driver.stored.size, 1, 'touching a missing record creates nothing')
   })
 
-  it('touchRecord and collectExpired use the driver\'s own methods when it has them', async () => {
+  it("touchRecord and collectExpired use the driver's own methods when it has them", async () => {
     const calls: string[] = []
     const driver: SessionDriver = {
       ...bareDriver(),
@@ -88,7 +88,10 @@ describe('driver fallbacks', () => {
     const driver = bareDriver()
     const key = randomKey()
     await driver.write(key, makeRecord({ s: 'text' }), 60_000)
-    const changes = [{ op: 'set', key: 'a', value: codec.encode(1, 'a') }, { op: 'increment', key: 's', by: 1 }] as const
+    const changes = [
+      { op: 'set', key: 'a', value: codec.encode(1, 'a') },
+      { op: 'increment', key: 's', by: 1 },
+    ] as const
     await assert.rejects(patchRecord(driver, key, changes, { ttl: 60_000, codec }), SessionTypeError)
     assert.equal(driver.stored.get(key)?.data.a, undefined)
   })

@@ -44,7 +44,10 @@ describe('file driver', () => {
     const old = (Date.now() - 120_000) / 1000
     utimesSync(join(dir, `${key}.deadbeef0000.tmp`), old, old)
     await driver.gc()
-    assert.deepEqual(readdirSync(dir).filter((name) => name.endsWith('.tmp')), [])
+    assert.deepEqual(
+      readdirSync(dir).filter((name) => name.endsWith('.tmp')),
+      [],
+    )
   })
 
   it('treats a corrupt file as no session', async () => {
@@ -64,7 +67,10 @@ describe('file driver', () => {
     await driver.write(live, makeRecord({}), 60_000)
     await sleep(40)
     assert.equal(await driver.gc(), 1)
-    assert.deepEqual(readdirSync(dir).filter((name) => name.endsWith('.json')), [`${live}.json`])
+    assert.deepEqual(
+      readdirSync(dir).filter((name) => name.endsWith('.json')),
+      [`${live}.json`],
+    )
   })
 
   it('two driver instances on one folder (two processes) do not lose concurrent patches', async () => {

@@ -16,6 +16,9 @@ describe('driver option checks', () => {
 
   it('refuses a non-object and an unknown key, naming the closest known one', () => {
     assert.throws(() => checkOptions<Options>('x', 'redis://' as never, NAMES), /x driver: options must be an object, got string/)
-    assert.throws(() => checkOptions<Options>('x', { prefx: 'p' } as never, NAMES), /x driver: unknown option "prefx"\. Did you mean "prefix"\?/)
+    assert.throws(
+      () => checkOptions<Options>('x', { prefx: 'p' } as never, NAMES),
+      /x driver: unknown option "prefx"\. Did you mean "prefix"\?/,
+    )
   })
 })

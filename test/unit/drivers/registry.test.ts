@@ -55,7 +55,9 @@ describe('built-in driver modules: one shape', () => {
       assert.throws(
         () => module.default(options),
         (error: unknown) =>
-          error instanceof SessionConfigError && error.message.startsWith(`${name} driver: unknown option`) && error.message.includes(`Did you mean "${suggestion}"?`),
+          error instanceof SessionConfigError &&
+          error.message.startsWith(`${name} driver: unknown option`) &&
+          error.message.includes(`Did you mean "${suggestion}"?`),
       )
     })
   }
@@ -87,7 +89,7 @@ describe('driver registry', () => {
     )
   })
 
-  it('custom factories get the entry as written and the manager\'s facts apart', async () => {
+  it("custom factories get the entry as written and the manager's facts apart", async () => {
     const manager = new SessionManager({ keys: ['k'.repeat(32)], cookie: { name: 'sid' } })
     const seen: unknown[] = []
     manager.extend('database', (config, context) => {

@@ -16,7 +16,11 @@ const TTL = 60_000
 
 function record(data: Record<string, string>, flash: string | null = null): StoredRecord {
   const now = Date.now()
-  return { data: Object.assign(Object.create(null) as Record<string, string>, data), flash, meta: { createdAt: now, lastSeenAt: now, expiresAt: now + TTL, version: 1 } }
+  return {
+    data: Object.assign(Object.create(null) as Record<string, string>, data),
+    flash,
+    meta: { createdAt: now, lastSeenAt: now, expiresAt: now + TTL, version: 1 },
+  }
 }
 
 function driver(options: Partial<ConstructorParameters<typeof CookieDriver>[0]> = {}, cookieName = 'sid'): CookieDriver {
@@ -68,7 +72,9 @@ describe('sealed cookie driver', () => {
     assert.equal(back?.data.blob, big.blob)
     assert.deepEqual([...jar.values.keys()].sort(), ['sid.data', 'sid.data.1', 'sid.data.2'])
     for (const value of jar.values.values()) assert.ok(value.length <= 3002)
-    await driver({ chunkSize: 3000 }).forRequest(jar).write('k', record({ small: '1' }), TTL)
+    await driver({ chunkSize: 3000 })
+      .forRequest(jar)
+      .write('k', record({ small: '1' }), TTL)
     assert.deepEqual([...jar.values.keys()], ['sid.data'])
     assert.equal((await driver({ chunkSize: 3000 }).forRequest(jar).read('k'))?.data.small, '1')
   })
@@ -118,13 +124,25 @@ describe('sealed cookie driver', () => {
     const moved = new MemoryJar()
     moved.values.set('other.data', jar.get('sid.data') as string)
     assert.equal(await driver({}, 'other').forRequest(moved).read('k'), null)
-    assert.equal(await driver({ keyring: new Keyring([KEY_B]) }).forRequest(jar).read('k'), null)
-    assert.ok(await driver({ keyring: new Keyring([KEY_B, KEY_A]) }).forRequest(jar).read('k'), 'a rotated key still opens it')
+    assert.equal(
+      await driver({ keyring: new Keyring([KEY_B]) })
+        .forRequest(jar)
+        .read('k'),
+      null,
+    )
+    assert.ok(
+      await driver({ keyring: new Keyring([KEY_B, KEY_A]) })
+        .forRequest(jar)
+        .read('k'),
+      'a rotated key still opens it',
+    )
   })
 
   it('rejects a cookie replayed after the expiry sealed inside it', async () => {
     const jar = new MemoryJar()
-    await driver().forRequest(jar).write('k', record({ a: '1' }), 30)
+    await driver()
+      .forRequest(jar)
+      .write('k', record({ a: '1' }), 30)
     const copy = jar.get('sid.data') as string
     assert.ok(await driver().forRequest(jar).read('k'))
     await sleep(50)

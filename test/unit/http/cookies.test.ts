@@ -78,7 +78,15 @@ describe('RequestCookies (the jar)', () => {
     assert.equal(rest.length, 0)
     const parsed = parseSetCookie(line as string)
     assert.deepEqual(
-      { name: parsed.name, value: parsed.value, maxAge: parsed.maxAge, path: parsed.path, secure: parsed.secure, httpOnly: parsed.httpOnly, sameSite: parsed.sameSite },
+      {
+        name: parsed.name,
+        value: parsed.value,
+        maxAge: parsed.maxAge,
+        path: parsed.path,
+        secure: parsed.secure,
+        httpOnly: parsed.httpOnly,
+        sameSite: parsed.sameSite,
+      },
       { name: 'sid', value: 'b', maxAge: 60, path: '/', secure: true, httpOnly: true, sameSite: 'strict' },
     )
   })
@@ -112,7 +120,10 @@ describe('cookie options are validated when the manager is built', () => {
   ]
   for (const [label, config, message] of bad) {
     it(`rejects ${label}`, () => {
-      assert.throws(() => resolveConfig(config), (error: unknown) => error instanceof SessionConfigError && message.test(error.message))
+      assert.throws(
+        () => resolveConfig(config),
+        (error: unknown) => error instanceof SessionConfigError && message.test(error.message),
+      )
     })
   }
 

@@ -17,7 +17,12 @@ describe('csrf() middleware', () => {
   it('passes a CsrfError to next, never throws, and sets req.csrfToken', async () => {
     const session = await startedSession()
     const middleware = csrf()
-    const req = { method: 'POST', headers: { host: 'app.test' } as Record<string, string>, session, csrfToken: undefined as undefined | (() => string) }
+    const req = {
+      method: 'POST',
+      headers: { host: 'app.test' } as Record<string, string>,
+      session,
+      csrfToken: undefined as undefined | (() => string),
+    }
     const res = { getHeader: () => undefined, setHeader: () => undefined }
     let passed: unknown = 'not called'
     middleware(req, res, (error) => (passed = error))
@@ -31,7 +36,10 @@ describe('csrf() middleware', () => {
   it('double-submit: req.csrfToken() sets a signed cookie once', () => {
     const middleware = csrf({ mode: 'double-submit', keyring, cookie: { secure: true } })
     const headers: Record<string, string[]> = {}
-    const res = { getHeader: (name: string) => headers[name], setHeader: (name: string, value: readonly string[]) => void (headers[name] = [...value]) }
+    const res = {
+      getHeader: (name: string) => headers[name],
+      setHeader: (name: string, value: readonly string[]) => void (headers[name] = [...value]),
+    }
     const req = { method: 'GET', headers: {} as Record<string, string>, csrfToken: undefined as undefined | (() => string) }
     middleware(req, res, () => undefined)
     const token = req.csrfToken?.() as string

@@ -6,7 +6,11 @@ import { rememberMe } from '../../../src/security/remember-me.js'
 
 function response() {
   const headers: Record<string, string[]> = { 'set-cookie': ['other=1'] }
-  return { headers, getHeader: (name: string) => headers[name], setHeader: (name: string, value: readonly string[]) => void (headers[name] = [...value]) }
+  return {
+    headers,
+    getHeader: (name: string) => headers[name],
+    setHeader: (name: string, value: readonly string[]) => void (headers[name] = [...value]),
+  }
 }
 
 function run(middleware: ReturnType<typeof rememberMeMiddleware>, req: Parameters<typeof middleware>[0], res: ReturnType<typeof response>) {

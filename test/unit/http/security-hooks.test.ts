@@ -38,13 +38,17 @@ describe('lifecycle security hooks', () => {
     assert.equal((await lifecycle.begin(cookie, { client: ALICE })).session.get('user'), undefined, 'the rejected session was destroyed')
   })
 
-  it("a read-only request from another client gets an empty session and destroys nothing", async () => {
+  it('a read-only request from another client gets an empty session and destroys nothing', async () => {
     const m = manager({ binding: { userAgent: true } })
     const cookie = await loggedIn(m, ALICE)
     const stranger = await readonlySession(m, cookie, { client: MALLORY })
     assert.equal(stranger.status.readonly, true)
     assert.equal(stranger.get('user'), undefined)
-    assert.equal((await readonlySession(m, cookie, { client: ALICE })).get('user'), 'ada', 'read-only cannot invalidate: the owner keeps the session')
+    assert.equal(
+      (await readonlySession(m, cookie, { client: ALICE })).get('user'),
+      'ada',
+      'read-only cannot invalidate: the owner keeps the session',
+    )
   })
 
   it('readonlySession(manager, req) checks binding with the request’s own client facts', async () => {
@@ -71,7 +75,9 @@ describe('fetch adapter: client facts', () => {
 
   it('refuses to guess the client IP: without clientFacts or trustProxy, rateLimit is a configuration error', async () => {
     const errors: unknown[] = []
-    const fetchHandler = handler(manager({ rateLimit: { create: { points: 1, duration: '1h' } } }), undefined, (error) => errors.push(error))
+    const fetchHandler = handler(manager({ rateLimit: { create: { points: 1, duration: '1h' } } }), undefined, (error) =>
+      errors.push(error),
+    )
     const response = await fetchHandler(new Request('http://app.test/', { method: 'POST' }))
     assert.equal(response.status, 500)
     assert.ok(errors[0] instanceof SessionConfigError)

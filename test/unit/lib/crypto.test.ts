@@ -10,13 +10,16 @@ const key = (): Buffer => randomBytes(32)
 
 describe('Keyring', () => {
   it('refuses keys shorter than 32 bytes, naming the key and the fix', () => {
-    assert.throws(() => new Keyring(['0123456789']), (error: unknown) => {
-      assert.ok(error instanceof SessionConfigError)
-      assert.equal(error.code, 'E_SESSION_CONFIG')
-      assert.match(error.message, /keys\[0\] is 10 bytes long/)
-      assert.match(error.message, /randomBytes\(32\)/)
-      return true
-    })
+    assert.throws(
+      () => new Keyring(['0123456789']),
+      (error: unknown) => {
+        assert.ok(error instanceof SessionConfigError)
+        assert.equal(error.code, 'E_SESSION_CONFIG')
+        assert.match(error.message, /keys\[0\] is 10 bytes long/)
+        assert.match(error.message, /randomBytes\(32\)/)
+        return true
+      },
+    )
     assert.throws(() => new Keyring([]), SessionConfigError)
   })
 

@@ -26,6 +26,9 @@ describe('rejectUnknownOptions', () => {
   it('accepts known keys and gives no guess for a word far from every key', () => {
     rejectUnknownOptions({ lifetime: 1, cookie: 'x' }, known, 'session config')
     assert.equal(closestKey('zebra', known), undefined)
-    assert.throws(() => rejectUnknownOptions({ zebra: 1 }, known, 'drivers.redis'), /drivers\.redis: unknown option "zebra"\. Known options/)
+    assert.throws(
+      () => rejectUnknownOptions({ zebra: 1 }, known, 'drivers.redis'),
+      /drivers\.redis: unknown option "zebra"\. Known options/,
+    )
   })
 })

@@ -12,7 +12,10 @@ describe('typed JSON serializer', () => {
       date: new Date('2024-05-06T07:08:09.010Z'),
       big: 12345678901234567890n,
       negativeBig: -5n,
-      map: new Map<unknown, unknown>([['a', 1], [2, new Set([new Date(0)])]]),
+      map: new Map<unknown, unknown>([
+        ['a', 1],
+        [2, new Set([new Date(0)])],
+      ]),
       set: new Set(['x', 'y']),
       buffer: Buffer.from([1, 2, 3]),
       bytes: new Uint8Array([250, 0, 7]),
@@ -37,7 +40,10 @@ describe('typed JSON serializer', () => {
   })
 
   it('round-trips any JSON value exactly (property)', () => {
-    fc.assert(fc.property(fc.jsonValue(), (value) => assert.deepEqual(roundTrip(value), value)), { numRuns: 500 })
+    fc.assert(
+      fc.property(fc.jsonValue(), (value) => assert.deepEqual(roundTrip(value), value)),
+      { numRuns: 500 },
+    )
   })
 
   it('round-trips objects whose keys look like its own tags (property)', () => {
@@ -61,11 +67,14 @@ describe('typed JSON serializer', () => {
       [[1, [2, new User()]], /instance of User at "\[1\]\[1\]"/],
     ]
     for (const [value, message] of cases) {
-      assert.throws(() => serializer.serialize(value), (error: unknown) => {
-        assert.ok(error instanceof SessionSerializationError)
-        assert.match(error.message, message)
-        return true
-      })
+      assert.throws(
+        () => serializer.serialize(value),
+        (error: unknown) => {
+          assert.ok(error instanceof SessionSerializationError)
+          assert.match(error.message, message)
+          return true
+        },
+      )
     }
   })
 

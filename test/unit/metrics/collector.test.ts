@@ -162,7 +162,10 @@ describe('manager.metrics()', () => {
   })
 
   it('rejects bad metrics options with a message naming the option', () => {
-    assert.throws(() => new SessionManager({ metrics: { activeWindow: 'soon' } }), (error: unknown) => error instanceof SessionConfigError && /metrics\.activeWindow/.test(error.message))
+    assert.throws(
+      () => new SessionManager({ metrics: { activeWindow: 'soon' } }),
+      (error: unknown) => error instanceof SessionConfigError && /metrics\.activeWindow/.test(error.message),
+    )
     assert.throws(() => new SessionManager({ metrics: { samples: 0 } }), /metrics\.samples must be a positive whole number/)
   })
 })
@@ -198,7 +201,10 @@ describe('MetricsCollector', () => {
     const now = Date.now()
     for (let i = 0; i < 5; i++) collector.sample(now + i * 1000)
     const { points } = collector.snapshot({}, now + 5000).series
-    assert.deepEqual(points.map((point) => point.at), [now + 2000, now + 3000, now + 4000])
+    assert.deepEqual(
+      points.map((point) => point.at),
+      [now + 2000, now + 3000, now + 4000],
+    )
     assert.ok(points.every((point) => point.total === 1))
     collector.close()
     await m.close()
@@ -230,7 +236,11 @@ describe('MetricsCollector', () => {
         collector.close()
         assert.ok(stats)
         const sorted = [...durations].sort((a, b) => a - b)
-        for (const [q, reported] of [[0.5, stats.p50Ms], [0.95, stats.p95Ms], [0.99, stats.p99Ms]] as const) {
+        for (const [q, reported] of [
+          [0.5, stats.p50Ms],
+          [0.95, stats.p95Ms],
+          [0.99, stats.p99Ms],
+        ] as const) {
           const exact = sorted[Math.ceil(q * sorted.length) - 1] as number
           // Reported values are rounded to the microsecond.
           assert.ok(reported >= exact - 0.0005, `p${q * 100} ${reported} < exact ${exact}`)
@@ -250,7 +260,10 @@ describe('metrics: false', () => {
     const session = await manager.open()
     session.put('a', 1)
     await session.save()
-    assert.throws(() => manager.metrics(), (error: unknown) => error instanceof SessionConfigError && /metrics: false/.test(error.message))
+    assert.throws(
+      () => manager.metrics(),
+      (error: unknown) => error instanceof SessionConfigError && /metrics: false/.test(error.message),
+    )
     await manager.close()
   })
 })

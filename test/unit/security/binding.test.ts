@@ -3,7 +3,15 @@ import { describe, it } from 'node:test'
 import fc from 'fast-check'
 import { SessionEvents } from '../../../src/session/events.js'
 import { SessionManager } from '../../../src/manager/manager.js'
-import { BINDING_SESSION_KEY, bindSession, clientIp, enforceBinding, normalizeIp, subnetOf, type ClientFacts } from '../../../src/security/binding.js'
+import {
+  BINDING_SESSION_KEY,
+  bindSession,
+  clientIp,
+  enforceBinding,
+  normalizeIp,
+  subnetOf,
+  type ClientFacts,
+} from '../../../src/security/binding.js'
 
 describe('client IP and subnets', () => {
   it('trustProxy decides where the IP comes from', () => {
@@ -63,7 +71,10 @@ describe('enforceBinding', () => {
     const same = await manager.open({ id })
     assert.equal(await enforceBinding(same, alice, manager.config.security.binding, manager.events), 'match')
     const thief = await manager.open({ id })
-    assert.equal(await enforceBinding(thief, { remoteAddress: '198.51.100.1', userAgent: 'Firefox' }, manager.config.security.binding, manager.events), 'rejected')
+    assert.equal(
+      await enforceBinding(thief, { remoteAddress: '198.51.100.1', userAgent: 'Firefox' }, manager.config.security.binding, manager.events),
+      'rejected',
+    )
     assert.notEqual(thief.sessionId, id)
     assert.equal(thief.get('user'), undefined)
     assert.equal((await manager.open({ id })).status.fresh, true, 'the stolen session is gone for everyone')
@@ -78,11 +89,17 @@ describe('enforceBinding', () => {
     assert.equal(await enforceBinding(session, { userAgent: 'curl/8' }, manager.config.security.binding, manager.events), 'rejected')
   })
 
-  it("subnet: the same /24 passes, another one does not", async () => {
+  it('subnet: the same /24 passes, another one does not', async () => {
     const manager = new SessionManager({ binding: { ip: 'subnet' } })
     const id = await boundSession(manager, alice)
-    assert.equal(await enforceBinding(await manager.open({ id }), { remoteAddress: '192.0.2.200' }, manager.config.security.binding), 'match')
-    assert.equal(await enforceBinding(await manager.open({ id }), { remoteAddress: '192.0.3.10' }, manager.config.security.binding), 'rejected')
+    assert.equal(
+      await enforceBinding(await manager.open({ id }), { remoteAddress: '192.0.2.200' }, manager.config.security.binding),
+      'match',
+    )
+    assert.equal(
+      await enforceBinding(await manager.open({ id }), { remoteAddress: '192.0.3.10' }, manager.config.security.binding),
+      'rejected',
+    )
   })
 
   it('log: emits the event and keeps the session', async () => {
@@ -91,7 +108,10 @@ describe('enforceBinding', () => {
     manager.on(SessionEvents.BINDING_MISMATCH, (_session, mismatch) => seen.push(mismatch))
     const id = await boundSession(manager, alice)
     const session = await manager.open({ id })
-    assert.equal(await enforceBinding(session, { remoteAddress: '198.51.100.1' }, manager.config.security.binding, manager.events), 'mismatch-logged')
+    assert.equal(
+      await enforceBinding(session, { remoteAddress: '198.51.100.1' }, manager.config.security.binding, manager.events),
+      'mismatch-logged',
+    )
     assert.equal(session.sessionId, id)
     assert.equal(session.get('user'), 'alice')
     assert.deepEqual(seen, [{ fields: ['ip'], action: 'log' }])

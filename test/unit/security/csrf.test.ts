@@ -124,14 +124,23 @@ describe('verifyCsrf (session mode)', () => {
     assert.equal(verifyCsrf(request({ session, headers: { ...headers, 'sec-fetch-site': 'same-site' } }), options)?.reason, 'origin')
     assert.equal(verifyCsrf(request({ session, headers: { ...headers, origin: 'https://evil.test' } }), options)?.reason, 'origin')
     assert.equal(verifyCsrf(request({ session, headers: { ...headers, origin: 'null' } }), options)?.reason, 'origin')
-    assert.equal(verifyCsrf(request({ session, headers: { ...headers, origin: 'https://app.test', 'sec-fetch-site': 'same-origin' } }), options), null)
+    assert.equal(
+      verifyCsrf(request({ session, headers: { ...headers, origin: 'https://app.test', 'sec-fetch-site': 'same-origin' } }), options),
+      null,
+    )
   })
 
   it('trustedOrigins and allowSameSite widen the origin check', async () => {
     const session = await startedSession()
     const token = session.auth.csrfToken()
     const trusting = resolveCsrfOptions({ trustedOrigins: ['https://admin.test'], allowSameSite: true })
-    assert.equal(verifyCsrf(request({ session, headers: { 'x-csrf-token': token, origin: 'https://admin.test', 'sec-fetch-site': 'cross-site' } }), trusting), null)
+    assert.equal(
+      verifyCsrf(
+        request({ session, headers: { 'x-csrf-token': token, origin: 'https://admin.test', 'sec-fetch-site': 'cross-site' } }),
+        trusting,
+      ),
+      null,
+    )
     assert.equal(verifyCsrf(request({ session, headers: { 'x-csrf-token': token, 'sec-fetch-site': 'same-site' } }), trusting), null)
     assert.throws(() => resolveCsrfOptions({ trustedOrigins: ['not a url'] }), /trustedOrigins entries must be origins/)
   })
@@ -150,14 +159,19 @@ describe('verifyCsrf (double-submit mode)', () => {
     const foreign = issueDoubleSubmitToken(new Keyring([randomBytes(32)]))
     for (const token of [forged, foreign, 'plain']) {
       assert.equal(isSignedDoubleSubmitToken(keyring, token), false)
-      assert.ok(verifyCsrf(request({ headers: { 'x-csrf-token': token }, cookies: { [options.cookie.name]: token } }), options) instanceof CsrfError)
+      assert.ok(
+        verifyCsrf(request({ headers: { 'x-csrf-token': token }, cookies: { [options.cookie.name]: token } }), options) instanceof
+          CsrfError,
+      )
     }
   })
 
   it('refuses a header that differs from the cookie', () => {
     const token = issueDoubleSubmitToken(keyring)
     const other = issueDoubleSubmitToken(keyring)
-    assert.ok(verifyCsrf(request({ headers: { 'x-csrf-token': other }, cookies: { [options.cookie.name]: token } }), options) instanceof CsrfError)
+    assert.ok(
+      verifyCsrf(request({ headers: { 'x-csrf-token': other }, cookies: { [options.cookie.name]: token } }), options) instanceof CsrfError,
+    )
   })
 
   it('needs keys', () => {

@@ -66,7 +66,11 @@ for (const [name, config] of Object.entries(drivers)) {
 
       for (const session of sessions) assert.equal(await manager.users.get(session.id), null)
       assert.equal((await remember.consume(otherDevice.value)).status, 'invalid')
-      assert.equal((await remember.consume(legit.status === 'valid' ? legit.next.value : '')).status, 'invalid', 'even the rotated token dies')
+      assert.equal(
+        (await remember.consume(legit.status === 'valid' ? legit.next.value : '')).status,
+        'invalid',
+        'even the rotated token dies',
+      )
       assert.notEqual(await manager.users.get(bystanderSession.id), null)
       assert.equal((await remember.consume(bystander.value)).status, 'valid')
       const fresh = await remember.issue('victim')

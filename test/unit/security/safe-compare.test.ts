@@ -17,7 +17,8 @@ function sources(dir: string): string[] {
 /** Names that hold secrets or values derived from them. */
 const SECRET = /(token|signature|\bsig\b|\bmac\b|hash|validator|secret|digest|expected|presented)/i
 /** Comparisons that are not secret comparisons even when a secret-ish name is nearby. */
-const HARMLESS = /(typeof |=== undefined|!== undefined|=== null|!== null|=== ''|!== ''|\.length|=== 'string'|\.status ===|status !==|charCodeAt|(===|!==) '[^']*')/
+const HARMLESS =
+  /(typeof |=== undefined|!== undefined|=== null|!== null|=== ''|!== ''|\.length|=== 'string'|\.status ===|status !==|charCodeAt|(===|!==) '[^']*')/
 
 describe('every secret comparison is constant-time', () => {
   it('safeEqual is equality (property), including different lengths and empty inputs', () => {
@@ -45,7 +46,9 @@ describe('every secret comparison is constant-time', () => {
         // Strip harmless sub-expressions, then look again.
         const stripped = code
           .split(/&&|\|\|/)
-          .filter((part) => /(===|!==|\.equals\(|Buffer\.compare\(|localeCompare\()/.test(part) && SECRET.test(part) && !HARMLESS.test(part))
+          .filter(
+            (part) => /(===|!==|\.equals\(|Buffer\.compare\(|localeCompare\()/.test(part) && SECRET.test(part) && !HARMLESS.test(part),
+          )
         if (stripped.length > 0) offenders.push(`${file.slice(SRC.length + 1)}:${index + 1}: ${line.trim()}`)
       })
     }

@@ -9,7 +9,11 @@ const KEY = 's'.repeat(40)
 
 describe('manager.security (the server-side security state)', () => {
   it('keeps its records in securityStore when one is named, else in the default driver', async () => {
-    const manager = new SessionManager({ drivers: { main: { driver: 'memory' }, state: { driver: 'memory' } }, default: 'main', securityStore: 'state' })
+    const manager = new SessionManager({
+      drivers: { main: { driver: 'memory' }, state: { driver: 'memory' } },
+      default: 'main',
+      securityStore: 'state',
+    })
     await manager.security.markRevoked('u1', { sessions: false, rememberMe: true })
     assert.ok(await (await manager.store('state')).read(stateKey('revoked', 'u1')))
     assert.equal(await (await manager.store('main')).read(stateKey('revoked', 'u1')), null)
@@ -20,7 +24,10 @@ describe('manager.security (the server-side security state)', () => {
 
   it('refuses the cookie driver as its store, saying what to configure', async () => {
     const manager = new SessionManager({ drivers: { cookie: { driver: 'cookie' } }, default: 'cookie', keys: [KEY] })
-    await assert.rejects(manager.security.store(), (error: unknown) => error instanceof SessionConfigError && /securityStore/.test(error.message))
+    await assert.rejects(
+      manager.security.store(),
+      (error: unknown) => error instanceof SessionConfigError && /securityStore/.test(error.message),
+    )
     // Revoking nothing needs no store, so it does not fail either.
     await manager.security.markRevoked('u1', { sessions: false, rememberMe: false })
     await manager.close()

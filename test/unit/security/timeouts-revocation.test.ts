@@ -71,7 +71,11 @@ describe('timeouts, enforced server-side', () => {
 
 describe('revocable stateless sessions', () => {
   it('revokeAll works on a driver without a per-user index: older sessions are refused at load', async () => {
-    const manager = new SessionManager({ drivers: { main: statelessLike(), state: { driver: 'memory' } }, default: 'main', securityStore: 'state' })
+    const manager = new SessionManager({
+      drivers: { main: statelessLike(), state: { driver: 'memory' } },
+      default: 'main',
+      securityStore: 'state',
+    })
     const reasons: string[] = []
     manager.on(SessionEvents.EXPIRED, (reason) => reasons.push(reason))
     const phone = await manager.users.create('bob')

@@ -65,7 +65,10 @@ describe('SessionCodec', () => {
   })
 
   it('reports a serializer that returns nothing', () => {
-    const codec = new SessionCodec({ serialize: (v: unknown) => JSON.stringify(v), deserialize: (raw: string | Uint8Array) => JSON.parse(String(raw)) })
+    const codec = new SessionCodec({
+      serialize: (v: unknown) => JSON.stringify(v),
+      deserialize: (raw: string | Uint8Array) => JSON.parse(String(raw)),
+    })
     assert.throws(() => codec.encode(undefined, 'x'), /returned undefined for "x"/)
   })
 

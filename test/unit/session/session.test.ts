@@ -69,7 +69,11 @@ describe('Session data API', () => {
     const session = createSession()
     await session.start()
     session.put({ name: 'Ada', list: 'not a list' })
-    assert.throws(() => session.increment('name'), (error: unknown) => error instanceof SessionTypeError && error.code === 'E_SESSION_NOT_A_NUMBER' && /"name": it holds a string/.test(error.message))
+    assert.throws(
+      () => session.increment('name'),
+      (error: unknown) =>
+        error instanceof SessionTypeError && error.code === 'E_SESSION_NOT_A_NUMBER' && /"name": it holds a string/.test(error.message),
+    )
     assert.throws(() => session.decrement('name', 2), SessionTypeError)
     assert.throws(() => session.increment('n', Number.NaN), SessionTypeError)
     assert.throws(() => session.push('list', 1), /not an array/)
@@ -300,7 +304,13 @@ describe('lifecycle', () => {
     assert.equal(session.status.readonly, true)
     assert.equal(session.get('a'), 1)
     driver.reset()
-    for (const change of [() => session.put('a', 2), () => session.forget('a'), () => session.flash('m', 1), () => session.increment('a'), () => session.clear()]) {
+    for (const change of [
+      () => session.put('a', 2),
+      () => session.forget('a'),
+      () => session.flash('m', 1),
+      () => session.increment('a'),
+      () => session.clear(),
+    ]) {
       assert.throws(change, SessionReadonlyError)
     }
     await assert.rejects(session.regenerate(), SessionReadonlyError)
@@ -350,7 +360,11 @@ describe('lifecycle', () => {
     await (await manager.open({ driver: 'c', id: session.sessionId })).save()
     assert.equal(driver.calls.touch, 1, 'and not again right after')
     await sleep(300)
-    assert.equal((await manager.open({ driver: 'c', id: session.sessionId })).status.fresh, false, 'the touch extended the life past the first expiry')
+    assert.equal(
+      (await manager.open({ driver: 'c', id: session.sessionId })).status.fresh,
+      false,
+      'the touch extended the life past the first expiry',
+    )
   })
 })
 
@@ -380,7 +394,10 @@ describe('RACE: concurrent requests on one session', () => {
     await Promise.all(sessions.map((session) => session.save()))
     const result = await manager.open({ id: seed.sessionId })
     assert.equal(result.get('n'), 20)
-    assert.deepEqual([...(result.get('log') as number[])].sort((x, y) => x - y), Array.from({ length: 20 }, (_, i) => i))
+    assert.deepEqual(
+      [...(result.get('log') as number[])].sort((x, y) => x - y),
+      Array.from({ length: 20 }, (_, i) => i),
+    )
   })
 
   it('a change arriving after logout in another request does not bring the session back', async () => {
@@ -409,9 +426,33 @@ describe('the Session class', () => {
       members.delete(alias) // installed by src/aliases.ts when loaded, see docs/seeds.md
     }
     assert.deepEqual([...members].sort(), [
-      'all', 'auth', 'clear', 'decrement', 'except', 'flash', 'flashAll', 'flashExcept', 'flashMessages', 'flashOnly', 'forget', 'get', 'has',
-      'increment', 'invalidate', 'only', 'pull', 'push', 'put', 'reflash', 'reflashExcept', 'reflashOnly', 'regenerate', 'save', 'sessionId',
-      'start', 'status',
+      'all',
+      'auth',
+      'clear',
+      'decrement',
+      'except',
+      'flash',
+      'flashAll',
+      'flashExcept',
+      'flashMessages',
+      'flashOnly',
+      'forget',
+      'get',
+      'has',
+      'increment',
+      'invalidate',
+      'only',
+      'pull',
+      'push',
+      'put',
+      'reflash',
+      'reflashExcept',
+      'reflashOnly',
+      'regenerate',
+      'save',
+      'sessionId',
+      'start',
+      'status',
     ])
   })
 })

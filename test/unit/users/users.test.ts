@@ -73,7 +73,7 @@ for (const [name, base] of Object.entries(drivers)) {
       await manager.close()
     })
 
-    it('revoke ends a session by id or key, once: REVOKED for a user\'s session, DESTROYED for one without a user', async () => {
+    it("revoke ends a session by id or key, once: REVOKED for a user's session, DESTROYED for one without a user", async () => {
       const manager = new SessionManager(base())
       const revoked: [string, number][] = []
       const destroyed: string[] = []
@@ -184,8 +184,14 @@ for (const [name, base] of Object.entries(drivers)) {
 describe('security config validation', () => {
   it('gives precise messages', () => {
     assert.throws(() => new SessionManager({ maxSessionsPerUser: 0 }), /maxSessionsPerUser must be a whole number of 1 or more, got 0/)
-    assert.throws(() => new SessionManager({ maxSessionsPerUser: { max: 2, onLimit: 'drop' as 'refuse' } }), /onLimit must be 'evict-oldest' or 'refuse'/)
-    assert.throws(() => new SessionManager({ rateLimit: { create: { points: 5, duration: 'soon' } } }), /rateLimit.create.duration must be a positive duration/)
+    assert.throws(
+      () => new SessionManager({ maxSessionsPerUser: { max: 2, onLimit: 'drop' as 'refuse' } }),
+      /onLimit must be 'evict-oldest' or 'refuse'/,
+    )
+    assert.throws(
+      () => new SessionManager({ rateLimit: { create: { points: 5, duration: 'soon' } } }),
+      /rateLimit.create.duration must be a positive duration/,
+    )
     assert.throws(() => new SessionManager({ binding: { ip: 'yes' as unknown as true } }), /binding.ip must be true, false or 'subnet'/)
     assert.throws(() => new SessionManager({ binding: {} }), /binding binds to nothing/)
     assert.throws(() => new SessionManager({ rememberMe: { cookie: 'bad name' } }), /rememberMe.cookie must be a cookie token/)
@@ -201,7 +207,10 @@ describe('manager.users', () => {
 
   it('every call takes { driver } to work on a named driver', async () => {
     const folder2 = mkdtempSync(join(folder, 'named-'))
-    const manager = new SessionManager({ drivers: { main: { driver: 'memory' }, disk: { driver: 'file', path: folder2 } }, default: 'main' })
+    const manager = new SessionManager({
+      drivers: { main: { driver: 'memory' }, disk: { driver: 'file', path: folder2 } },
+      default: 'main',
+    })
     const created = await manager.users.create('u1', { a: 1 }, { driver: 'disk' })
     assert.equal(await manager.users.get(created.id), null, 'not on the default driver')
     assert.deepEqual((await manager.users.get(created.id, { driver: 'disk' }))?.data, { a: 1 })
