@@ -3,7 +3,7 @@ import type { SessionDriver } from '../../src/drivers/contract.js'
 import { CookieDriver } from '../../src/drivers/cookie.js'
 import { Keyring } from '../../src/lib/crypto.js'
 import { runDriverConformance } from '../../src/testing/conformance.js'
-import { MemoryJar } from '../unit/http/memory-jar.js'
+import { MemoryJar } from '../helpers/memory-jar.js'
 
 // Each browser holds one session, so the suite's many keys get one jar each; every call binds a
 // fresh request driver to that jar, so every read really opens the sealed cookies.

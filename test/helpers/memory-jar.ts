@@ -1,4 +1,4 @@
-import type { CookieJar } from '../../../src/drivers/contract.js'
+import type { CookieJar } from '../../src/drivers/contract.js'
 
 /** A browser-like jar: sets and deletes persist; `sets` records the Max-Age of each set. */
 export class MemoryJar implements CookieJar {

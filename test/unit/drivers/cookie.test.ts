@@ -8,7 +8,7 @@ import type { StoredRecord } from '../../../src/drivers/contract.js'
 import { Keyring } from '../../../src/lib/crypto.js'
 import { SessionConfigError, SessionCookieTooLargeError } from '../../../src/lib/errors.js'
 import { generateSessionId, storageKeyFor } from '../../../src/lib/ids.js'
-import { MemoryJar } from './memory-jar.js'
+import { MemoryJar } from '../../helpers/memory-jar.js'
 
 const KEY_A = 'a'.repeat(40)
 const KEY_B = 'b'.repeat(40)
