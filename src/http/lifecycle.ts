@@ -32,8 +32,8 @@ export interface SessionMiddlewareOptions {
   lazy?: boolean
   /**
    * Serialize the requests of one session: each request holds the session's lock from load to
-   * commit, so a second request of the same session waits for the first (seed-style session
-   * blocking). `true` or a lease such as `'10s'` (default 30 s): a holder that dies releases the
+   * commit, so a second request of the same session waits for the first (session blocking,
+   * as in file-based PHP sessions). `true` or a lease such as `'10s'` (default 30 s): a holder that dies releases the
    * lock when its lease ends. Needs a driver with `lock` (memory, redis). Changes of concurrent
    * requests merge without it; use it when handlers must see each other's results in order.
    */

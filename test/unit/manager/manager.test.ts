@@ -61,7 +61,7 @@ describe('SessionManager configuration', () => {
     assert.equal((await manager.open({ id: short.sessionId, driver: 'short' })).get('a'), 1)
   })
 
-  it('accepts lifetime in minutes (seed 000) and age as a duration (seed 002)', () => {
+  it('accepts lifetime in minutes and age as a duration (alias, docs/seeds.md)', () => {
     assert.equal(new SessionManager({ lifetime: 30 }).config.lifetimeMs, 1_800_000)
     assert.equal(new SessionManager({ age: '2h' }).config.lifetimeMs, 7_200_000)
     assert.equal(new SessionManager({ cookieName: 'adonis-session', clearWithBrowser: true }).cookie.clearWithBrowser, true)
@@ -121,7 +121,7 @@ describe('SessionManager configuration', () => {
 })
 
 describe('custom drivers', () => {
-  class SeedStyleDriver implements SessionDriver {
+  class TableDriver implements SessionDriver {
     readonly rows = new Map<string, string>()
     async read(id: string) {
       const row = this.rows.get(id)
@@ -140,7 +140,7 @@ describe('custom drivers', () => {
   it('extend() registers a factory used by driver(name)', async () => {
     const manager = new SessionManager()
     const created: unknown[] = []
-    const store = new SeedStyleDriver()
+    const store = new TableDriver()
     manager.extend('database', (config) => {
       created.push(config)
       return store
@@ -158,8 +158,8 @@ describe('custom drivers', () => {
   })
 
   it('SessionManager.extend() lets config entries name a custom driver', async () => {
-    SessionManager.extend('seed-style', () => new SeedStyleDriver())
-    const manager = new SessionManager({ drivers: { main: { driver: 'seed-style' } } })
+    SessionManager.extend('table-store', () => new TableDriver())
+    const manager = new SessionManager({ drivers: { main: { driver: 'table-store' } } })
     const session = await manager.open()
     session.put('x', 1)
     await session.save()

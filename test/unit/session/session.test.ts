@@ -473,7 +473,7 @@ describe('custom session classes', () => {
     assert.deepEqual(again.get('items'), ['book'])
   })
 
-  it('a session constructed without a context can be built (seed 001 style) but not started: a typed error says how to get one', async () => {
+  it('a session constructed without a context can be built (docs/seeds.md: SessionStore) but not started: a typed error says how to get one', async () => {
     class CartSession extends Session {}
     const session = new CartSession()
     assert.equal(session.status.initiated, false)
