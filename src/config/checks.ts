@@ -1,3 +1,4 @@
+import { isCookieName } from '../lib/cookie-name.js'
 import { parseDuration } from '../lib/durations.js'
 import { SessionConfigError } from '../lib/errors.js'
 
@@ -8,7 +9,6 @@ import { SessionConfigError } from '../lib/errors.js'
  */
 
 /** A cookie name is an RFC 6265 token: no spaces, separators or control characters. */
-const COOKIE_TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
 const MINUTE_MS = 60_000
 
 const shown = (value: unknown): string => (typeof value === 'function' ? 'a function' : (JSON.stringify(value) ?? String(value)))
@@ -51,7 +51,7 @@ export function share(name: string, value: unknown): number {
 
 /** A cookie name: every option that names a cookie goes through this one check. */
 export function cookieName(name: string, value: unknown): string {
-  if (typeof value !== 'string' || !COOKIE_TOKEN.test(value)) {
+  if (!isCookieName(value)) {
     fail(`${name} must be a cookie token (letters, digits and !#$%&'*+-.^_\`|~), got ${shown(value)}.`)
   }
   return value

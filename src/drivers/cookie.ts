@@ -1,4 +1,5 @@
 import { deflateRawSync, inflateRawSync } from 'node:zlib'
+import { isCookieName } from '../lib/cookie-name.js'
 import type { Keyring } from '../lib/crypto.js'
 import { SessionConfigError, SessionCookieTooLargeError } from '../lib/errors.js'
 import type { ClientRequirement } from './client.js'
@@ -116,7 +117,7 @@ export class CookieDriver implements SessionDriver {
       )
     }
     const name = options.name ?? `${context.cookieName ?? 'tessera_session'}.data`
-    if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(name)) {
+    if (!isCookieName(name)) {
       throw new SessionConfigError(`cookie driver: name must be a cookie token, got ${JSON.stringify(name)}.`)
     }
     this.#settings = { keyring, name, context: `tessera/cookie:${name}`, maxChunks, chunkSize, opened: new Map() }

@@ -7,8 +7,8 @@ import type { DriverContext, SessionDriver } from './contract.js'
  */
 export interface DriverConfig {
   driver: string
-  /** Session lifetime in minutes, overrides the manager's. */
-  lifetime?: number
+  /** Session lifetime, overrides the manager's: minutes (a number) or a duration such as `'2h'`. */
+  lifetime?: number | string
   /** Session lifetime as a duration (`'2h'`) or milliseconds, overrides the manager's (alias, docs/seeds.md). */
   age?: number | string
   [option: string]: unknown

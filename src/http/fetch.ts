@@ -41,7 +41,7 @@ export function withSession<Data extends SessionData = SessionData>(
   handler: SessionHandler<Data>,
   options: FetchSessionOptions = {},
 ): (request: Request, env?: unknown) => Promise<Response> {
-  const lifecycle = new SessionLifecycle(manager, options)
+  const lifecycle = new SessionLifecycle(manager, options, ['clientFacts'])
   const clientFacts = clientFactsReader(lifecycle, options.clientFacts)
   return async function tesseraFetch(request, env) {
     if (!lifecycle.enabled) {

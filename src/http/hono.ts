@@ -34,7 +34,7 @@ export interface HonoContextLike<Data extends SessionData = SessionData> {
  * `@hono/node-server`, pass `clientFacts` (see {@link FetchSessionOptions}).
  */
 export function session<Data extends SessionData = SessionData>(manager: AnyManager<Data>, options: FetchSessionOptions = {}) {
-  const lifecycle = new SessionLifecycle(manager, options)
+  const lifecycle = new SessionLifecycle(manager, options, ['clientFacts'])
   const clientFacts = clientFactsReader(lifecycle, options.clientFacts)
   return async function tesseraSession(c: HonoContextLike<Data>, next: () => Promise<void>): Promise<Response | void> {
     if (!lifecycle.enabled) return next()

@@ -3,7 +3,9 @@ import type { SessionManager } from '../manager/manager.js'
 import type { Session, SessionData } from '../session/session.js'
 import { supports } from '../drivers/contract.js'
 import type { Unlock } from '../drivers/contract.js'
-import { parseDuration, type Duration } from '../lib/durations.js'
+import { durationMs, optionKeys } from '../config/checks.js'
+import type { Duration } from '../lib/durations.js'
+import { rejectUnknownOptions } from '../lib/options.js'
 import { RateLimitError, SessionConfigError, SessionError, SessionStoreError } from '../lib/errors.js'
 import { storageKeyFor } from '../lib/ids.js'
 import type { ClientFacts } from '../security/binding.js'
@@ -39,6 +41,8 @@ export interface SessionMiddlewareOptions {
    */
   lock?: boolean | Duration
 }
+
+const MIDDLEWARE_OPTIONS = optionKeys<SessionMiddlewareOptions>({ driver: true, readonly: true, onError: true, lazy: true, lock: true })
 
 /** A manager as adapters accept it: any driver names. */
 export type AnyManager<Data extends SessionData = SessionData> = SessionManager<Data, string>
@@ -80,7 +84,12 @@ export class SessionLifecycle<Data extends SessionData = SessionData> {
   #facts: DriverFacts | undefined
   #pendingFacts: Promise<DriverFacts> | undefined
 
-  constructor(manager: AnyManager<Data>, options: SessionMiddlewareOptions = {}) {
+  /**
+   * @param adapterOptions the option names an adapter accepts beyond {@link SessionMiddlewareOptions}
+   *   (Fetch and Hono: `clientFacts`); any other unknown option is a misspelling and refused.
+   */
+  constructor(manager: AnyManager<Data>, options: SessionMiddlewareOptions = {}, adapterOptions: readonly string[] = []) {
+    rejectUnknownOptions(options, [...MIDDLEWARE_OPTIONS, ...adapterOptions], 'session middleware options')
     this.manager = manager
     this.#driver = options.driver
     this.#readonly = options.readonly ?? false
@@ -93,10 +102,11 @@ export class SessionLifecycle<Data extends SessionData = SessionData> {
       )
     }
     this.#lockLease =
-      options.lock === undefined || options.lock === false ? null : options.lock === true ? DEFAULT_LOCK_LEASE : parseDuration(options.lock)
-    if (this.#lockLease === null && options.lock !== undefined && options.lock !== false) {
-      throw new SessionConfigError(`lock must be true or a lease such as '10s', got ${JSON.stringify(options.lock)}.`)
-    }
+      options.lock === undefined || options.lock === false
+        ? null
+        : options.lock === true
+          ? DEFAULT_LOCK_LEASE
+          : durationMs('lock', options.lock)
     if (this.#lockLease !== null && this.#lazy) {
       throw new SessionConfigError(
         'lock cannot be combined with lazy: true (a lazy session is loaded by the handler, after the middleware would have locked it). Drop one of the two options.',

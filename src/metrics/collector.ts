@@ -67,7 +67,7 @@ export interface SessionMetrics {
     /** `invalidate()` calls (logout). */
     invalidated: number
     /**
-     * Sessions ended by this process: logout, `deleteSession`, revocations (one, all of a user's,
+     * Sessions ended by this process: logout, `users.revoke`, revocations (one, all of a user's,
      * evicted by the session limit), sessions found past a timeout or revoked when loaded, and
      * sessions dropped for invalid data. Not counted: the old id that `regenerate()` replaces,
      * and expiry that the store applies by itself (see `gcRemoved`).

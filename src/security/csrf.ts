@@ -61,6 +61,11 @@ export interface ResolvedCsrfOptions {
 const SAFE_METHODS = ['GET', 'HEAD', 'OPTIONS', 'TRACE']
 const DOUBLE_SUBMIT_CONTEXT = 'tessera/csrf:'
 
+/** Options resolved by {@link resolveCsrfOptions}, so {@link verifyCsrf} can tell them from raw ones. */
+const RESOLVED = new WeakSet<object>()
+/** Raw options an app passed to `verifyCsrf`, resolved once per options object. */
+const resolvedFor = new WeakMap<CsrfOptions, ResolvedCsrfOptions>()
+
 export function resolveCsrfOptions(options: CsrfOptions = {}): ResolvedCsrfOptions {
   const mode = options.mode ?? 'session'
   if (mode !== 'session' && mode !== 'double-submit') {
@@ -83,7 +88,7 @@ export function resolveCsrfOptions(options: CsrfOptions = {}): ResolvedCsrfOptio
     trusted.add(parsed.origin)
   }
   const secure = options.cookie?.secure ?? options.manager?.cookie?.secure ?? process.env.NODE_ENV === 'production'
-  return {
+  const resolved: ResolvedCsrfOptions = {
     mode,
     header: (options.header ?? 'x-csrf-token').toLowerCase(),
     field: options.field ?? '_csrf',
@@ -98,6 +103,8 @@ export function resolveCsrfOptions(options: CsrfOptions = {}): ResolvedCsrfOptio
       path: options.cookie?.path ?? '/',
     },
   }
+  RESOLVED.add(resolved)
+  return resolved
 }
 
 /** A fresh double-submit token: `<nonce>.<signature>`. */
@@ -157,10 +164,13 @@ function presentedToken(request: CsrfRequest, options: ResolvedCsrfOptions): str
 }
 
 /**
- * The framework-neutral CSRF check (each adapter's `csrf()` calls it). Returns null when the request may proceed, else the
- * {@link CsrfError} (status 403) to answer with. Safe methods always pass.
+ * The framework-neutral CSRF check (each adapter's `csrf()` calls it): `verifyCsrf(request, { manager })`
+ * with the same options as `csrf()`. Returns null when the request may proceed, else the
+ * {@link CsrfError} (status 403) to answer with. Safe methods always pass. Options are checked and
+ * resolved once per options object: keep the object, don't build it per request.
  */
-export function verifyCsrf(request: CsrfRequest, options: ResolvedCsrfOptions): CsrfError | null {
+export function verifyCsrf(request: CsrfRequest, given: CsrfOptions | ResolvedCsrfOptions = {}): CsrfError | null {
+  const options = resolvedOptions(given)
   if (options.ignore.has(request.method.toUpperCase())) return null
   const origin = checkOrigin(request, options)
   if (origin) return origin
@@ -182,4 +192,14 @@ export function verifyCsrf(request: CsrfRequest, options: ResolvedCsrfOptions): 
     return new CsrfError('token', 'CSRF token invalid: reload the page to get a current token (tokens change at login).')
   }
   return null
+}
+
+function resolvedOptions(given: CsrfOptions | ResolvedCsrfOptions): ResolvedCsrfOptions {
+  if (RESOLVED.has(given)) return given as ResolvedCsrfOptions
+  let resolved = resolvedFor.get(given as CsrfOptions)
+  if (!resolved) {
+    resolved = resolveCsrfOptions(given as CsrfOptions)
+    resolvedFor.set(given as CsrfOptions, resolved)
+  }
+  return resolved
 }

@@ -80,6 +80,16 @@ describe('verifyCsrf (session mode)', () => {
     assert.equal(verifyCsrf(request({ session, body: { _csrf: token } }), options), null)
   })
 
+  it('an app calls verifyCsrf with the options it gives csrf(): raw options are checked and resolved once', async () => {
+    const session = await startedSession()
+    const token = session.auth.csrfToken()
+    const raw = { header: 'X-App-Token' }
+    assert.equal(verifyCsrf(request({ session, headers: { 'x-app-token': token } }), raw), null)
+    assert.ok(verifyCsrf(request({ session }), raw) instanceof CsrfError)
+    assert.ok(verifyCsrf(request({ session }), {}) instanceof CsrfError, 'no options: the session token check')
+    assert.throws(() => verifyCsrf(request({ session }), { mode: 'double-submit' }), /pass \{ manager \}/)
+  })
+
   it('refuses a missing token, another session’s token and a session that never issued one', async () => {
     const session = await startedSession()
     session.auth.csrfToken()
