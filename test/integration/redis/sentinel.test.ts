@@ -39,6 +39,12 @@ describe('redis driver: Sentinel', { skip: missing ?? false }, () => {
   })
 
   it('reads and writes through the primary the Sentinel names, and keeps working after a failover', async () => {
+    // A replica's first sync can take seconds on a loaded machine: write only once it is linked.
+    const linked = new Redis(replica.port, '127.0.0.1')
+    await eventually('the replica to finish its first sync', async () =>
+      (await linked.info('replication')).includes('master_link_status:up'),
+    )
+    linked.disconnect()
     const created = await manager.open()
     created.put('cart', 3)
     await created.save()
@@ -48,7 +54,7 @@ describe('redis driver: Sentinel', { skip: missing ?? false }, () => {
     const promoted = new Redis(replica.port, '127.0.0.1')
     try {
       assert.ok((await direct.dbsize()) >= 1, 'the session must be on the primary')
-      assert.equal(await direct.wait(1, 5_000), 1, 'the replica must have the session before the failover')
+      assert.equal(await direct.wait(1, 15_000), 1, 'the replica must have the session before the failover')
       await eventually('the Sentinel to see the replica', async () => {
         const replicas = (await sentinelClient.call('SENTINEL', 'REPLICAS', 'mymaster')) as unknown[]
         return replicas.length === 1
