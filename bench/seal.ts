@@ -5,12 +5,12 @@
  */
 import { randomBytes } from 'node:crypto'
 import { sealData, unsealData } from 'iron-session'
-import { typedJsonSerializer } from 'tessera'
 import type { CookieJar, StoredRecord } from 'tessera/driver'
-// Internals the benchmark drives directly (not part of the public API), from the same build.
-import { SessionCodec } from '../dist/session/codec.js'
-import { Keyring } from '../dist/lib/crypto.js'
-import { CookieDriver } from '../dist/drivers/cookie.js'
+// Internals the benchmark drives directly (not part of the public API), from the sources.
+import { CookieDriver } from '../src/drivers/cookie.js'
+import { Keyring } from '../src/lib/crypto.js'
+import { typedJsonSerializer } from '../src/lib/serializer.js'
+import { SessionCodec } from '../src/session/codec.js'
 
 const PASSWORD = 'bench-secret-bench-secret-bench-secret-0123456789'
 const DATA = { user: { id: 42, name: 'Ada Lovelace', roles: ['admin', 'editor'] }, views: 17, _csrf: randomBytes(32).toString('base64url') }
