@@ -23,12 +23,15 @@ function managers(store: RaceStore, gate: Gate): { writer: SessionManager; revok
   return { writer: manager(slowWrites(store.connect(), gate.hold)), revoker: manager(store.connect()) }
 }
 
-/** The users among `users` that still have a live session, and the ids still signed in. */
+/** How many distinct sessions of `users` are still live: listed for a user, or signed in under one of `ids`. */
 async function survivors(manager: SessionManager, users: string[], ids: string[]): Promise<number> {
-  let alive = 0
-  for (const user of users) alive += (await manager.users.list(user)).length
-  for (const id of ids) if ((await manager.users.get(id))?.userId) alive += 1
-  return alive
+  const alive = new Set<string>()
+  for (const user of users) for (const { key } of await manager.users.list(user)) alive.add(key)
+  for (const id of ids) {
+    const found = await manager.users.get(id)
+    if (found?.userId) alive.add(found.key)
+  }
+  return alive.size
 }
 
 const tag = () => Math.random().toString(36).slice(2, 8)
