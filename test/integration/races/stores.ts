@@ -58,7 +58,8 @@ export async function raceStores(options: { cluster?: boolean } = {}): Promise<R
     {
       name: 'postgres',
       skip: pgSkip,
-      connect: () => track(new PostgresDriver({ connection: PG_URL, table })),
+      // Small pools: these tests run beside others that need many connections of the same server.
+      connect: () => track(new PostgresDriver({ connection: { connectionString: PG_URL, max: 4 }, table })),
       cleanup: async () => {
         await closeAll()
         if (!pgSkip) await dropTable(table)
