@@ -4,7 +4,8 @@
  * Three methods are required — `read`, `write`, `destroy` — and {@link isSessionDriver} checks
  * the object against exactly this interface. Every other member is marked `?`: an optional
  * capability that the core detects at runtime with {@link supports}. `touch`, `gc` and `patch` are
- * filled in from the required methods where a driver lacks them (src/drivers/fallbacks.ts); the
+ * (and `rename`) are filled in from the required methods where a driver lacks them
+ * (src/drivers/fallbacks.ts); the
  * per-user index and `lock` are refused with `E_SESSION_UNSUPPORTED` when a feature needs them.
  *
  * This module is the bottom of the driver layer: drivers import it, and it imports nothing of
@@ -126,6 +127,14 @@ export interface SessionDriver {
   gc?(maxLifetime?: number): Promise<number | void>
   /** Applies a change log to the stored record atomically. Without it the core reads, applies and writes. */
   patch?(key: string, changes: readonly Change[], options: PatchOptions): Promise<PatchResult>
+  /**
+   * Moves a session to a new key (regenerate): writes `record` under `toKey` (expiring `ttl` ms
+   * from now) and removes `fromKey`, but only if `fromKey` still holds a live record. Returns
+   * false, writing nothing, when it does not (the session was destroyed meanwhile: logout wins).
+   * A destroy of `fromKey` that completed before must make it return false. Without it the core
+   * writes the new key, then checks the old one and undoes the write when it is gone.
+   */
+  rename?(fromKey: string, toKey: string, record: StoredRecord, ttl: number): Promise<boolean>
   /** Live sessions of one user. */
   listByUser?(userId: string): Promise<SessionSummary[]>
   /** Destroys every session of one user, except the listed keys; returns how many. */
@@ -151,6 +160,7 @@ const CAPABILITIES = {
   touch: true,
   gc: true,
   patch: true,
+  rename: true,
   listByUser: true,
   destroyByUser: true,
   lock: true,

@@ -186,6 +186,14 @@ class RequestCookieDriver implements SessionDriver {
     this.#chunksPresent = 0
   }
 
+  /** The jar holds one session: it moves to `toKey` only if the jar still holds `fromKey`'s. */
+  async rename(fromKey: string, toKey: string, record: StoredRecord, ttl: number): Promise<boolean> {
+    const current = this.#loaded()
+    if (!current || current.key !== fromKey || isExpired(current.record)) return false
+    await this.write(toKey, record, ttl)
+    return true
+  }
+
   async touch(key: string, ttl: number): Promise<void> {
     const current = this.#loaded()
     if (!current || current.key !== key || isExpired(current.record)) return

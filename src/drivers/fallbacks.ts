@@ -45,6 +45,30 @@ export async function patchRecord(
   return 'applied'
 }
 
+/**
+ * Moves a session to a new key only if the old key still holds a live record: the driver's
+ * `rename`, or write the new key → read the old one → undo the write when the old record is gone
+ * (a logout that completed meanwhile wins), else remove the old key. Without a native rename, a
+ * destroy of the old key that lands after the check leaves the new key alive: the regenerate
+ * finished first.
+ */
+export async function renameRecord(
+  driver: SessionDriver,
+  fromKey: string,
+  toKey: string,
+  record: StoredRecord,
+  ttl: number,
+): Promise<boolean> {
+  if (supports(driver, 'rename')) return driver.rename(fromKey, toKey, record, ttl)
+  await driver.write(toKey, record, ttl)
+  if (!(await readRecord(driver, fromKey))) {
+    await driver.destroy(toKey)
+    return false
+  }
+  await driver.destroy(fromKey)
+  return true
+}
+
 /** Removes expired records: the driver's `gc`, or nothing for a driver that expires records itself. */
 export async function collectExpired(driver: SessionDriver): Promise<number | void> {
   if (supports(driver, 'gc')) return driver.gc()

@@ -70,7 +70,11 @@ export class FileDriver implements SessionDriver {
     if (!SAFE_KEY.test(key)) return null
     const record = await this.#load(key)
     if (record && isExpired(record)) {
-      await this.destroy(key)
+      // Re-checked under the lock: a touch may have renewed it meanwhile.
+      await this.#exclusive(key, async () => {
+        const current = await this.#load(key)
+        if (current && isExpired(current)) await this.#remove(key)
+      })
       return null
     }
     return record
@@ -88,13 +92,29 @@ export class FileDriver implements SessionDriver {
     })
   }
 
+  /**
+   * Holds the session's lock, like patch and touch: a patch that loaded the record before this
+   * destroy cannot write it back after (logout wins), in this process or another one.
+   */
   async destroy(key: string): Promise<void> {
     if (!SAFE_KEY.test(key)) return
-    const record = await this.#load(key)
-    await unlink(this.#file(key)).catch((error) => {
-      if (!isMissing(error)) throw error
+    await this.#exclusive(key, () => this.#remove(key))
+  }
+
+  /** Under the old key's lock: a destroy of the old key is either before (false) or after the move. */
+  async rename(fromKey: string, toKey: string, record: StoredRecord, ttl: number): Promise<boolean> {
+    const file = this.#file(toKey)
+    if (!SAFE_KEY.test(fromKey)) return false
+    const copy = cloneRecord(record)
+    return this.#exclusive(fromKey, async () => {
+      const previous = await this.#load(fromKey)
+      if (!previous || isExpired(previous)) return false
+      copy.meta.expiresAt = Date.now() + ttl
+      await this.#save(file, copy)
+      await this.#reindex(toKey, undefined, copy.meta.userId)
+      await this.#remove(fromKey)
+      return true
     })
-    if (record?.meta.userId !== undefined) await this.#reindex(key, record.meta.userId, undefined)
   }
 
   async touch(key: string, ttl: number): Promise<void> {
@@ -170,6 +190,14 @@ export class FileDriver implements SessionDriver {
       if (record) removed += 1
     }
     return removed
+  }
+
+  async #remove(key: string): Promise<void> {
+    const record = await this.#load(key)
+    await unlink(this.#file(key)).catch((error) => {
+      if (!isMissing(error)) throw error
+    })
+    if (record?.meta.userId !== undefined) await this.#reindex(key, record.meta.userId, undefined)
   }
 
   #file(key: string): string {

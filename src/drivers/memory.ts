@@ -135,6 +135,18 @@ export class MemoryDriver implements SessionDriver {
     return 'applied'
   }
 
+  /** Atomic: nothing else runs between the check of the old key and the move. */
+  async rename(fromKey: string, toKey: string, record: StoredRecord, ttl: number): Promise<boolean> {
+    const now = Date.now()
+    if (!this.#live(fromKey, now)) return false
+    this.#remove(fromKey)
+    const copy = cloneRecord(record)
+    copy.meta.expiresAt = now + ttl
+    if (!this.#records.has(toKey) && this.#records.size >= this.#maxSessions) this.#evictOne()
+    this.#store(toKey, copy)
+    return true
+  }
+
   async gc(): Promise<number> {
     return this.#sweep(Date.now(), Number.POSITIVE_INFINITY)
   }

@@ -164,6 +164,16 @@ export class PostgresDriver implements SessionDriver {
     return this.#patchInTransaction(pool, key, changes, options)
   }
 
+  /** One statement: the new row is inserted only if the DELETE of the live old row found it. */
+  async rename(fromKey: string, toKey: string, record: StoredRecord, ttl: number): Promise<boolean> {
+    assertStorageKey(POSTGRES_DRIVER, toKey)
+    if (!isStorageKey(fromKey)) return false
+    const pool = await this.#ready()
+    const now = Date.now()
+    const { rowCount } = await pool.query(this.#sql.rename, [...recordToParams(toKey, record, now + ttl), fromKey, now])
+    return rowCount === 1
+  }
+
   async gc(): Promise<number> {
     return this.gcInBatches()
   }
@@ -325,6 +335,12 @@ function statements(t: string) {
     update: `UPDATE ${t} SET data = $2, flash = $3, last_seen_at = $4, expires_at = $5, version = $6, user_id = $7, device = $8 WHERE key = $1`,
     touch: `UPDATE ${t} SET last_seen_at = $2, expires_at = $3 WHERE key = $1 AND expires_at > $2`,
     destroy: `DELETE FROM ${t} WHERE key = $1`,
+    rename: `WITH gone AS (DELETE FROM ${t} WHERE key = $10 AND expires_at > $11 RETURNING key)
+      INSERT INTO ${t} (${COLUMNS}) SELECT $1::text, $2::text, $3::text, $4::bigint, $5::bigint, $6::bigint, $7::bigint, $8::text, $9::text
+      WHERE EXISTS (SELECT 1 FROM gone)
+      ON CONFLICT (key) DO UPDATE SET data = EXCLUDED.data, flash = EXCLUDED.flash, created_at = EXCLUDED.created_at,
+        last_seen_at = EXCLUDED.last_seen_at, expires_at = EXCLUDED.expires_at, version = EXCLUDED.version,
+        user_id = EXCLUDED.user_id, device = EXCLUDED.device`,
     listByUser: `SELECT key, user_id, created_at, last_seen_at, expires_at, device FROM ${t}
       WHERE user_id = $1 AND expires_at > $2 ORDER BY last_seen_at DESC`,
     destroyByUser: `WITH gone AS (DELETE FROM ${t} WHERE user_id = $1 AND NOT (key = ANY($2::text[])) RETURNING expires_at)

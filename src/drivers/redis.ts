@@ -129,6 +129,20 @@ export class RedisDriver implements SessionDriver {
     if (userId !== '') await this.#unindex(userId, key)
   }
 
+  /**
+   * The two keys live in different slots (one script cannot touch both on Cluster): the new key
+   * is written, then the old one deleted by a script that says whether it still existed; when it
+   * did not (destroyed meanwhile: logout wins), the new key is deleted again and false returned.
+   */
+  async rename(fromKey: string, toKey: string, record: Parameters<SessionDriver['write']>[1], ttl: number): Promise<boolean> {
+    await this.write(toKey, record, ttl)
+    const [deleted, userId] = (await this.#run(SCRIPTS.destroy, this.keys.session(fromKey), [''])) as [number, string]
+    if (userId !== '') await this.#unindex(userId, fromKey)
+    if (deleted === 1) return true
+    await this.destroy(toKey)
+    return false
+  }
+
   async touch(key: string, ttl: number): Promise<void> {
     const lease = ttlMs(ttl)
     const now = Date.now()

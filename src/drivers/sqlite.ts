@@ -56,6 +56,7 @@ interface Statements {
   update: SqliteStatement
   touch: SqliteStatement
   destroy: SqliteStatement
+  destroyLive: SqliteStatement
   listByUser: SqliteStatement
   destroyByUser: SqliteStatement
   gcBatch: SqliteStatement
@@ -139,6 +140,20 @@ export class SqliteDriver implements SessionDriver {
       return 'applied'
     })
     return apply.immediate() as PatchResult
+  }
+
+  /** One IMMEDIATE transaction: the old row is deleted only if live, and the new one written only then. */
+  async rename(fromKey: string, toKey: string, record: StoredRecord, ttl: number): Promise<boolean> {
+    assertStorageKey(SQLITE_DRIVER, toKey)
+    if (!isStorageKey(fromKey)) return false
+    const { db, statements } = await this.#ready()
+    const move = db.transaction((): boolean => {
+      const now = Date.now()
+      if (statements.destroyLive.run(fromKey, now).changes !== 1) return false
+      statements.write.run(...recordToParams(toKey, record, now + ttl))
+      return true
+    })
+    return move.immediate() as boolean
   }
 
   async gc(): Promise<number> {
@@ -230,6 +245,7 @@ function prepare(db: SqliteDatabase, t: string): Statements {
     ),
     touch: db.prepare(`UPDATE ${t} SET last_seen_at = ?, expires_at = ? WHERE key = ? AND expires_at > ?`),
     destroy: db.prepare(`DELETE FROM ${t} WHERE key = ?`),
+    destroyLive: db.prepare(`DELETE FROM ${t} WHERE key = ? AND expires_at > ?`),
     listByUser: db.prepare(
       `SELECT key, user_id, created_at, last_seen_at, expires_at, device FROM ${t} WHERE user_id = ? AND expires_at > ? ORDER BY last_seen_at DESC`,
     ),

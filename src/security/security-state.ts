@@ -5,6 +5,7 @@ import type { GuardedStore } from '../session/store.js'
 import { RateLimitError, SessionConfigError } from '../lib/errors.js'
 import { TokenBucket } from './limiter.js'
 import { isRevoked, markerLifetime, markRevoked, rememberGeneration, type RevocationScope } from './revocation.js'
+import { fencedSince, raiseFence } from './revocation-fence.js'
 
 /** What {@link SecurityState} needs from its manager. */
 export interface SecurityStateHost {
@@ -66,6 +67,32 @@ export class SecurityState {
   /** The user's current remember-me generation: tokens issued in an older one are revoked. */
   async rememberGeneration(userId: string): Promise<number> {
     return rememberGeneration(await this.store(), userId)
+  }
+
+  /**
+   * Before a revokeAll deletes the user's sessions: writes in flight for the user (login,
+   * regenerate) that started until now will undo themselves (see revocation-fence.ts). Without a
+   * server-side security store (a cookie default and no `securityStore`) there is nowhere to
+   * keep the fence, and nothing is recorded.
+   */
+  async fenceWrites(userId: string, keep: readonly string[]): Promise<void> {
+    const store = await this.#fenceStore()
+    if (store) await raiseFence(store, userId, keep, markerLifetime(this.#host.config))
+  }
+
+  /** True when a revokeAll of the user began at or after `since` and did not keep `key`. */
+  async revokedSince(userId: string, since: number, key: string): Promise<boolean> {
+    const store = await this.#fenceStore()
+    return store ? fencedSince(store, userId, since, key) : false
+  }
+
+  async #fenceStore(): Promise<GuardedStore | null> {
+    try {
+      return await this.store()
+    } catch (error) {
+      if (error instanceof SessionConfigError) return null
+      throw error
+    }
   }
 
   /** True when a session of the user created at `createdAt` was revoked afterwards (and `key` was not kept). */

@@ -27,4 +27,10 @@ export interface SessionGuards {
   afterBind?(userId: string, key: string): Promise<void>
   /** At load: true when the stored session was revoked by a server-side record (stateless stores). */
   isRevoked?(key: string, meta: RecordMeta): Promise<boolean>
+  /**
+   * After a write that binds `userId` (login) or moves the user's session to a new key
+   * (regenerate): true when a revokeAll of that user began at or after `since` (when this
+   * session was started), so the write may have been missed by it and must be undone.
+   */
+  revokedSince?(userId: string, key: string, since: number): Promise<boolean>
 }

@@ -1,4 +1,5 @@
 import type { Change, RecordMeta, StoredRecord } from '../drivers/contract.js'
+import { SessionEvents } from './events.js'
 import type { SessionState } from './state.js'
 
 /**
@@ -13,8 +14,13 @@ export type PersistOutcome = 'stored' | 'unchanged' | 'missing'
  * stored yet or one moving to a new key, else the change log as a patch, or a touch when one is
  * due) → settle the bags → report the binding.
  *
- * With `retiredKey` (regenerate) the record is written in full under the session's current key,
- * keeping its creation time, and the record under `retiredKey` is removed.
+ * With `retiredKey` (regenerate) the record is moved in full to the session's current key,
+ * keeping its creation time, only if the record under `retiredKey` still exists.
+ *
+ * Logout wins: when the stored session was destroyed meanwhile (the patch or the move finds no
+ * record), or when a write binding a user (login) or moving a signed-in session raced a
+ * `revokeAll` of that user that began after this session was started, nothing stays stored and
+ * the session starts over empty under a new id (`missing`).
  */
 export async function persist(state: SessionState, retiredKey?: string): Promise<PersistOutcome> {
   const { values, flash } = state
@@ -30,13 +36,8 @@ export async function persist(state: SessionState, retiredKey?: string): Promise
     if (state.pendingUser) changes.push({ op: 'user', ...state.pendingUser })
     if (changes.length > 0) {
       if (binding) await guards?.beforeBind?.(binding, state.key)
-      if ((await store.patch(state.key, changes, { ttl, codec })) === 'missing') {
-        // Another request destroyed this session meanwhile (logout): it stays destroyed.
-        state.persisted = false
-        values.settle()
-        state.pendingUser = undefined
-        return 'missing'
-      }
+      // Another request destroyed this session meanwhile (logout): it stays destroyed.
+      if ((await store.patch(state.key, changes, { ttl, codec })) === 'missing') return ended(state)
       state.meta = bumped(state, now, ttl)
       flashValue = flashChange?.value
     } else if (state.meta && now - state.meta.lastSeenAt >= state.ctx.touchAfterMs) {
@@ -54,16 +55,32 @@ export async function persist(state: SessionState, retiredKey?: string): Promise
     if (binding) await guards?.beforeBind?.(binding, state.key)
     const record = snapshot(state, flashValue, now)
     if (retiredKey !== undefined && state.meta) record.meta.createdAt = state.meta.createdAt
-    await store.write(state.key, record, ttl)
-    if (retiredKey !== undefined) await store.retire(retiredKey)
+    if (retiredKey === undefined) await store.write(state.key, record, ttl)
+    else if (!(await store.rename(retiredKey, state.key, record, ttl))) return ended(state)
     state.persisted = true
     state.meta = record.meta
+  }
+  const userId = state.meta?.userId
+  if (userId !== undefined && (binding || retiredKey !== undefined) && (await guards?.revokedSince?.(userId, state.key, state.startedAt))) {
+    // revokeAll(userId) began after this session was started and may have missed this write.
+    await store.destroy(state.key)
+    state.ctx.events.emit(SessionEvents.EXPIRED, 'revoked')
+    return ended(state)
   }
   values.settle()
   state.pendingUser = undefined
   if (flashValue !== undefined) flash.settle(flashValue)
   if (binding) await guards?.afterBind?.(binding, state.key)
   return 'stored'
+}
+
+/**
+ * The stored session is gone (destroyed meanwhile, or revoked): this session object starts over
+ * empty under a new id, so no later save in this request can write the old data back.
+ */
+function ended(state: SessionState): PersistOutcome {
+  state.reset()
+  return 'missing'
 }
 
 /** The whole session as a record written now. */

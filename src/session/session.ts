@@ -84,6 +84,7 @@ export class Session<Data extends SessionData = SessionData> {
     if (state.started) return
     state.context ??= await this.#pendingContext
     if (!state.context) throw new SessionContextError()
+    state.startedAt = Date.now()
     const candidate = options.id ?? this.#candidateId
     const record = isWellFormedSessionId(candidate) ? await this.#loadLive(candidate) : null
     if (record && candidate) {
@@ -105,7 +106,9 @@ export class Session<Data extends SessionData = SessionData> {
 
   /**
    * Gives the session a new id and keeps its data; the old id is removed from the store at once.
-   * Call it whenever privileges change (login), against session fixation.
+   * Call it whenever privileges change (login), against session fixation. When the stored session
+   * was destroyed meanwhile (a logout in another request), it is not brought back: this session
+   * starts over empty under a new id.
    */
   async regenerate(): Promise<void> {
     const state = this.#state
@@ -115,7 +118,8 @@ export class Session<Data extends SessionData = SessionData> {
     // A token seen under the old id must not work under the new one (login = privilege change).
     if (values.contains(CSRF_SESSION_KEY)) values.set(CSRF_SESSION_KEY, newCsrfToken())
     state.renew()
-    if (state.persisted) await persist(state, oldKey)
+    // 'missing': the session was destroyed meanwhile (logout won); this one starts over empty.
+    if (state.persisted && (await persist(state, oldKey)) === 'missing') return
     state.ctx.events.emit(SessionEvents.REGENERATED, this, oldId, state.id)
   }
 

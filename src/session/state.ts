@@ -23,6 +23,8 @@ export class SessionState {
   /** The key the store files the session under: SHA-256 of the id. */
   key = ''
   started = false
+  /** When `start()` ran (epoch ms): a revokeAll that began later ends what this session writes. */
+  startedAt = 0
   fresh = true
   persisted = false
   invalidated = false

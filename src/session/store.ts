@@ -1,6 +1,6 @@
 import type { Change, PatchOptions, PatchResult, SessionDriver, SessionSummary, StoredRecord, Unlock } from '../drivers/contract.js'
 import { supports } from '../drivers/contract.js'
-import { collectExpired, patchRecord, readRecord, touchRecord } from '../drivers/fallbacks.js'
+import { collectExpired, patchRecord, readRecord, renameRecord, touchRecord } from '../drivers/fallbacks.js'
 import { SessionError, SessionStoreError } from '../lib/errors.js'
 
 /** The store calls, as an observer (metrics) names them. */
@@ -70,11 +70,12 @@ export class GuardedStore {
   }
 
   /**
-   * Removes the record a regenerate left under the session's old key. The session lives on
-   * under its new key, so the observer is not told of a removal (metrics would count an ending).
+   * Moves a session to its new key (regenerate) if the old key still holds a live record; false
+   * when it does not (destroyed meanwhile). The session lives on under its new key, so the
+   * observer is not told of a removal (metrics would count an ending). Counted as a write.
    */
-  retire(key: string): Promise<void> {
-    return this.#call('destroy', () => this.driver.destroy(key))
+  rename(fromKey: string, toKey: string, record: StoredRecord, ttl: number): Promise<boolean> {
+    return this.#call('write', () => renameRecord(this.driver, fromKey, toKey, record, ttl))
   }
 
   touch(key: string, ttl: number): Promise<void> {

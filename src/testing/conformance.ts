@@ -6,6 +6,7 @@ import { supports, type Change, type SessionDriver, type StoredRecord } from '..
 import { collectExpired, touchRecord } from '../drivers/fallbacks.js'
 import { emptyData } from '../drivers/record.js'
 import { generateSessionId, storageKeyFor } from '../lib/ids.js'
+import { logoutRaceCases } from './logout-races.js'
 
 type TestFn = (context?: unknown) => void | Promise<void>
 /** The test functions of your runner: node:test's, vitest's or mocha's all fit. */
@@ -348,6 +349,8 @@ export function runDriverConformance(options: ConformanceOptions): void {
         )
       })
     })
+
+    logoutRaceCases({ describe, it, get, record: makeRecord, patchOptions, concurrency })
 
     describe('lock', () => {
       it('serializes holders of the same key', async (t?: unknown) => {

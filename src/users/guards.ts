@@ -11,7 +11,7 @@ import { liveSessions, type Timing } from './listing.js'
 export interface GuardHost {
   readonly config: ResolvedConfig
   readonly events: SessionEventEmitter
-  readonly security: Pick<SecurityState, 'isRevoked' | 'markRevoked'>
+  readonly security: Pick<SecurityState, 'isRevoked' | 'markRevoked' | 'revokedSince'>
 }
 
 /**
@@ -19,7 +19,8 @@ export interface GuardHost {
  * the revocation check of stateless sessions and the `maxSessionsPerUser` policy.
  */
 export function sessionGuards(host: GuardHost, store: GuardedStore, timing: Timing): SessionGuards {
-  const guards: SessionGuards = {}
+  // A login or regenerate that raced a revokeAll of its user undoes itself (revocation-fence.ts).
+  const guards: SessionGuards = { revokedSince: (userId, key, since) => host.security.revokedSince(userId, since, key) }
   if (!store.supportsUserIndex && (store.name !== 'cookie' || host.config.security.securityStore !== undefined)) {
     // Stateless sessions cannot be deleted server-side; a revocation record refuses them instead.
     // (Without a securityStore the cookie driver has nowhere to keep one: revokeAll says so.)

@@ -45,7 +45,7 @@ export interface RevokeAllOptions extends UserSessionOptions {
 /** What {@link UserSessions} needs from its manager. */
 export interface UserSessionHost<Data extends SessionData> {
   readonly events: SessionEventEmitter
-  readonly security: Pick<SecurityState, 'limitCreation' | 'markRevoked'>
+  readonly security: Pick<SecurityState, 'limitCreation' | 'markRevoked' | 'fenceWrites'>
   prepare(options: { id?: string | null; driver?: string }): Session<Data>
   context(name?: string): Promise<SessionContext>
 }
@@ -138,13 +138,17 @@ export class UserSessions<Data extends SessionData = SessionData> {
   /**
    * Ends every session of the user except the listed ones ("sign out everywhere else"), and (by
    * default) their remember-me tokens. Stateless (cookie) sessions are ended through a revocation
-   * record that every later request checks. Returns how many stored sessions were removed.
+   * record that every later request checks. A login or regenerate of the user that started
+   * before this call and writes after it is undone, so nothing started before it survives.
+   * Returns how many stored sessions were removed.
    */
   async revokeAll(userId: string, options: RevokeAllOptions = {}): Promise<number> {
     assertUserId(userId)
     const except = typeof options.except === 'string' ? [options.except] : (options.except ?? [])
     const keep = except.flatMap((entry) => (isWellFormedSessionId(entry) ? [entry, storageKeyFor(entry)] : []))
     const { store } = await this.#host.context(options.driver)
+    // Fence first: a login or regenerate of this user still in flight undoes itself afterwards.
+    await this.#host.security.fenceWrites(userId, keep)
     const removed = store.supportsUserIndex ? await store.destroyByUser(userId, keep) : 0
     await this.#host.security.markRevoked(userId, { sessions: !store.supportsUserIndex, rememberMe: options.rememberMe ?? true, keep })
     this.#host.events.emit(SessionEvents.REVOKED, userId, removed)

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test'
 import { SessionCodec } from '../../../src/session/codec.js'
 import { typedJsonSerializer } from '../../../src/lib/serializer.js'
 import type { SessionDriver, StoredRecord } from '../../../src/drivers/contract.js'
-import { collectExpired, patchRecord, readRecord, touchRecord } from '../../../src/drivers/fallbacks.js'
+import { collectExpired, patchRecord, readRecord, renameRecord, touchRecord } from '../../../src/drivers/fallbacks.js'
 import { SessionTypeError } from '../../../src/lib/errors.js'
 import { makeRecord, randomKey } from '../../../src/testing/conformance.js'
 
@@ -94,5 +94,27 @@ describe('driver fallbacks', () => {
     ] as const
     await assert.rejects(patchRecord(driver, key, changes, { ttl: 60_000, codec }), SessionTypeError)
     assert.equal(driver.stored.get(key)?.data.a, undefined)
+  })
+
+  it('renameRecord without a native rename: moves a live record, and undoes the write when the old one is gone', async () => {
+    const driver = bareDriver()
+    const [from, to, gone, toGone] = [randomKey(), randomKey(), randomKey(), randomKey()]
+    await driver.write(from, makeRecord({ a: 1 }), 60_000)
+    assert.equal(await renameRecord(driver, from, to, makeRecord({ a: 2 }), 60_000), true)
+    assert.equal(driver.stored.has(from), false)
+    assert.equal(driver.stored.has(to), true)
+    assert.equal(await renameRecord(driver, gone, toGone, makeRecord({ a: 2 }), 60_000), false)
+    assert.equal(driver.stored.has(toGone), false, 'a rename of a destroyed session writes nothing that stays')
+  })
+
+  it('RACE: renameRecord without a native rename never leaves a new key after a destroy that finished before its check (50 parallel)', async () => {
+    const driver = bareDriver()
+    const pairs = Array.from({ length: 50 }, () => [randomKey(), randomKey()] as const)
+    for (const [from] of pairs) await driver.write(from, makeRecord({ a: 1 }), 60_000)
+    // The destroys run while the renames' writes are in flight: each rename must see its old key gone.
+    const renames = pairs.map(([from, to]) => renameRecord(driver, from, to, makeRecord({ a: 2 }), 60_000))
+    for (const [from] of pairs) driver.stored.delete(from)
+    assert.deepEqual(new Set(await Promise.all(renames)), new Set([false]))
+    assert.equal(pairs.filter(([, to]) => driver.stored.has(to)).length, 0)
   })
 })

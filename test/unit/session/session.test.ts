@@ -412,6 +412,37 @@ describe('RACE: concurrent requests on one session', () => {
     assert.equal(await driver.inner.read(storageKeyFor(seed.sessionId)), null)
     assert.equal(slow.status.persisted, false)
   })
+
+  it('a second save after a change found its session logged out does not write the session back', async () => {
+    const { manager, driver } = setup()
+    const seed = await manager.open()
+    seed.put('user', 1)
+    await seed.save()
+    const [slow, logout] = await Promise.all([manager.open({ id: seed.sessionId }), manager.open({ id: seed.sessionId })])
+    await logout.invalidate()
+    slow.put('late', true)
+    await slow.save()
+    slow.put('again', true)
+    await slow.save()
+    assert.equal(await driver.inner.read(storageKeyFor(seed.sessionId)), null)
+    assert.notEqual(slow.sessionId, seed.sessionId, 'the session started over under a new id')
+    assert.deepEqual(slow.all(), { again: true }, 'only what was put after the logout is kept, anonymously')
+  })
+
+  it('a regenerate after a logout in another request does not bring the session back (core fallback for rename)', async () => {
+    const { manager, driver } = setup()
+    const seed = await manager.open()
+    seed.auth.setUser('ada')
+    await seed.save()
+    const [slow, logout] = await Promise.all([manager.open({ id: seed.sessionId }), manager.open({ id: seed.sessionId })])
+    await logout.invalidate()
+    await slow.regenerate()
+    slow.put('role', 'elevated')
+    await slow.save()
+    assert.equal(slow.auth.userId, undefined)
+    assert.deepEqual(await driver.inner.listByUser('ada'), [])
+    assert.equal((await driver.inner.read(storageKeyFor(slow.sessionId)))?.meta.userId, undefined)
+  })
 })
 
 describe('the Session class', () => {
