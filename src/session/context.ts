@@ -27,4 +27,10 @@ export interface SessionGuards {
   afterBind?(userId: string, key: string): Promise<void>
   /** At load: true when the stored session was revoked by a server-side record (stateless stores). */
   isRevoked?(key: string, meta: RecordMeta): Promise<boolean>
+  /**
+   * Before a stored session ends under `key` (`invalidate()`, or the old key of `regenerate()`):
+   * stateless stores record it, so a copy of its cookie is refused afterwards. `lifetimeMs` is how
+   * long any copy of it can live.
+   */
+  beforeEnd?(key: string, meta: RecordMeta, lifetimeMs: number): Promise<void>
 }

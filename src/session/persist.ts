@@ -55,7 +55,11 @@ export async function persist(state: SessionState, retiredKey?: string): Promise
     const record = snapshot(state, flashValue, now)
     if (retiredKey !== undefined && state.meta) record.meta.createdAt = state.meta.createdAt
     await store.write(state.key, record, ttl)
-    if (retiredKey !== undefined) await store.retire(retiredKey)
+    if (retiredKey !== undefined) {
+      // A copy of a stateless session's old cookie must not outlive the old key either.
+      if (state.meta) await guards?.beforeEnd?.(retiredKey, state.meta, ttl)
+      await store.retire(retiredKey)
+    }
     state.persisted = true
     state.meta = record.meta
   }
