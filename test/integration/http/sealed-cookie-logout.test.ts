@@ -13,7 +13,7 @@ import type { SessionRequest } from '../../../src/http/express.js'
 import { SessionManager } from '../../../src/index.js'
 import { SessionEvents } from '../../../src/session/events.js'
 import type { SessionManagerOptions } from '../../../src/manager/manager.js'
-import { redisMissing } from '../../helpers/redis-server.js'
+import { RedisCluster, redisMissing } from '../../helpers/redis-server.js'
 import { PG_URL, probePostgres, randomTable } from '../sql/postgres-env.js'
 import { Browser, COOKIE, KEY_A, listen, type RunningServer } from './support.js'
 
@@ -21,16 +21,39 @@ const N = 50
 const folder = mkdtempSync(join(tmpdir(), 'tessera-sealed-logout-'))
 const prefix = `tessera-test:${randomBytes(6).toString('hex')}:`
 const redisGone = await redisMissing()
+const clusterGone = await redisMissing({ binaries: true })
+const cluster = clusterGone ? null : await RedisCluster.start(3)
 const postgresGone = await probePostgres()
 if (postgresGone && process.env.CI) throw new Error(postgresGone)
 
-/** The security stores a sealed-cookie app can name, with why one is skipped here. */
-const STORES: { name: string; entry: () => Record<string, unknown>; skip: string | null }[] = [
-  { name: 'memory', entry: () => ({ driver: 'memory' }), skip: null },
-  { name: 'file', entry: () => ({ driver: 'file', path: mkdtempSync(join(folder, 'state-')) }), skip: null },
-  { name: 'sqlite', entry: () => ({ driver: 'sqlite', path: ':memory:' }), skip: null },
-  { name: 'redis', entry: () => ({ driver: 'redis', connection: { host: '127.0.0.1', port: 6379 }, prefix }), skip: redisGone },
-  { name: 'postgres', entry: () => ({ driver: 'postgres', connection: PG_URL, table: randomTable() }), skip: postgresGone },
+/** The security stores a sealed-cookie app can name, with why one is skipped here; `shared`: two managers can share one. */
+const STORES: { name: string; entry: () => Record<string, unknown>; skip: string | null; shared: boolean }[] = [
+  { name: 'memory', entry: () => ({ driver: 'memory' }), skip: null, shared: false },
+  { name: 'file', entry: () => ({ driver: 'file', path: mkdtempSync(join(folder, 'state-')) }), skip: null, shared: true },
+  {
+    name: 'sqlite',
+    entry: () => ({ driver: 'sqlite', path: join(mkdtempSync(join(folder, 'sqlite-')), 'state.db') }),
+    skip: null,
+    shared: true,
+  },
+  {
+    name: 'redis',
+    entry: () => ({ driver: 'redis', connection: { host: '127.0.0.1', port: 6379 }, prefix }),
+    skip: redisGone,
+    shared: true,
+  },
+  {
+    name: 'redis cluster (3 masters)',
+    entry: () => ({ driver: 'redis', connection: { cluster: { nodes: cluster?.nodes ?? [] } }, prefix }),
+    skip: clusterGone,
+    shared: true,
+  },
+  {
+    name: 'postgres',
+    entry: () => ({ driver: 'postgres', connection: PG_URL, table: randomTable() }),
+    skip: postgresGone,
+    shared: true,
+  },
 ]
 
 const servers: RunningServer[] = []
@@ -38,6 +61,7 @@ const managers: SessionManager[] = []
 after(async () => {
   await Promise.all(servers.map((server) => server.close()))
   await Promise.all(managers.map((manager) => manager.close()))
+  await cluster?.stop()
   rmSync(folder, { recursive: true, force: true })
 })
 
@@ -131,6 +155,19 @@ for (const store of STORES) {
         [],
         `${answers.filter((user) => user !== null).length} of ${answers.length} seals from in-flight requests were signed in`,
       )
+    })
+
+    it('RACE logout on one server vs replays on another (two managers sharing the security store)', {
+      skip: store.shared ? false : 'a memory store cannot be shared',
+    }, async () => {
+      const state = store.entry()
+      const [first, second] = [await serve(sealedManager(state)), await serve(sealedManager(state))]
+      await first.json('/login?user=fay', { method: 'POST' })
+      const captured = first.header()
+      assert.deepEqual(await replay(second, captured, 1), ['fay'], 'the other server accepts the live session')
+      await first.json('/logout', { method: 'POST' })
+      const answers = await replay(second, captured, N)
+      assert.equal(answers.filter((user) => user !== null).length, 0, 'signed in on the other server after logout')
     })
 
     it('a copy taken before a privilege change (regenerate) is dead after logout', async () => {
