@@ -1,5 +1,5 @@
 import { stringifySetCookie } from 'cookie'
-import type { Keyring } from '../lib/crypto.js'
+import { safeEqual, type Keyring } from '../lib/crypto.js'
 import { SessionConfigError } from '../lib/errors.js'
 import {
   doubleSubmitBinding,
@@ -75,7 +75,7 @@ export function csrf(options: CsrfOptions = {}) {
         let boundTo: string | undefined
         req.csrfToken = () => {
           const binding = doubleSubmitBinding(request.session, true) as string
-          if (token !== undefined && boundTo === binding) return token
+          if (token !== undefined && boundTo !== undefined && safeEqual(boundTo, binding)) return token
           boundTo = binding
           const current = request.cookie?.(resolved.cookie.name)
           if (token === undefined && isSignedDoubleSubmitToken(resolved.keyring as Keyring, current, binding)) return (token = current)
