@@ -7,7 +7,7 @@ import { createServer } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { randomBytes } from 'node:crypto'
-import { after, describe, it } from 'node:test'
+import { after, afterEach, describe, it } from 'node:test'
 import express, { type Request } from 'express'
 import type { SessionRequest } from '../../../src/http/express.js'
 import { SessionManager } from '../../../src/index.js'
@@ -58,9 +58,12 @@ const STORES: { name: string; entry: () => Record<string, unknown>; skip: string
 
 const servers: RunningServer[] = []
 const managers: SessionManager[] = []
+// Closed after each test: pools left open would starve the other PostgreSQL suites of connections.
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((server) => server.close()))
+  await Promise.all(managers.splice(0).map((manager) => manager.close()))
+})
 after(async () => {
-  await Promise.all(servers.map((server) => server.close()))
-  await Promise.all(managers.map((manager) => manager.close()))
   await cluster?.stop()
   rmSync(folder, { recursive: true, force: true })
 })
