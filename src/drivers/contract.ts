@@ -30,6 +30,12 @@ export interface RecordMeta {
   version: number
   userId?: string
   device?: DeviceInfo
+  /**
+   * When the session was bound to its current user. Kept by request-scoped drivers (the sealed
+   * cookie driver), whose sessions a revocation refuses at load: only those bound before it are
+   * refused. Other drivers need not keep it (then `createdAt` counts).
+   */
+  boundAt?: number
 }
 
 /**

@@ -3,7 +3,7 @@ import { isCookieName } from '../lib/cookie-name.js'
 import type { Keyring } from '../lib/crypto.js'
 import { SessionConfigError, SessionCookieTooLargeError } from '../lib/errors.js'
 import type { ClientRequirement } from './client.js'
-import type { CookieJar, DriverContext, SessionDriver, StoredRecord } from './contract.js'
+import type { CookieJar, DriverContext, RecordMeta, SessionDriver, StoredRecord } from './contract.js'
 import { BUILTIN_OPTION_NAMES } from './option-names.js'
 import { checkOptions, exactOptionNames } from './options.js'
 import { cloneRecord, isExpired, toStoredRecord } from './record.js'
@@ -45,6 +45,8 @@ interface Payload {
   d: Record<string, string>
   f: string | null
   m: StoredRecord['meta']
+  /** When the session was bound to its user (`meta.boundAt`); absent for anonymous sessions. */
+  b?: number
 }
 
 interface Settings {
@@ -85,8 +87,11 @@ function notBound(): never {
  * sealed with AES-256-GCM over the manager's keys (the cookie name is authenticated too, so
  * payloads cannot be moved between cookies), deflated when that makes it smaller, and split into
  * numbered cookies when one is not enough. The expiry is inside the sealed payload: a copy
- * replayed after it is rejected. Logout cannot revoke a copy someone kept before it expired;
- * choose a server-side driver when that matters.
+ * replayed after it is rejected. Logout alone cannot revoke a copy someone kept before it
+ * expired: with a `securityStore` the manager records each logout and refuses such copies
+ * (users/guards.ts); without one, choose a server-side driver when that matters. Concurrent
+ * requests of one session are not merged: each response carries a whole new seal, and the one the
+ * browser stores last wins.
  *
  * The driver made by the factory is a template; the lifecycle binds it to each request with
  * {@link CookieDriver.forRequest}.
@@ -157,6 +162,12 @@ class RequestCookieDriver implements SessionDriver {
   /** undefined: not opened yet; null: no valid session in the jar. */
   #current: OpenedPayload | null | undefined
   #chunksPresent = 0
+  /**
+   * When this request began. A seal it writes expires a lifetime after it, and a user binding it
+   * makes counts from it: a request that began before a logout or a revocation can write
+   * nothing that outlives the record of it (see users/guards.ts).
+   */
+  readonly #startedAt = Date.now()
 
   constructor(settings: Settings, jar: CookieJar) {
     this.#settings = settings
@@ -171,7 +182,8 @@ class RequestCookieDriver implements SessionDriver {
 
   async write(key: string, record: StoredRecord, ttl: number): Promise<void> {
     const copy = cloneRecord(record)
-    copy.meta.expiresAt = Date.now() + ttl
+    copy.meta.expiresAt = this.#startedAt + ttl
+    this.#bind(copy.meta)
     this.#store(key, copy, ttl)
   }
 
@@ -200,7 +212,7 @@ class RequestCookieDriver implements SessionDriver {
     const copy = cloneRecord(current.record)
     const now = Date.now()
     copy.meta.lastSeenAt = now
-    copy.meta.expiresAt = now + ttl
+    copy.meta.expiresAt = this.#startedAt + ttl
     this.#store(key, copy, ttl)
   }
 
@@ -208,9 +220,24 @@ class RequestCookieDriver implements SessionDriver {
     return 0
   }
 
+  /**
+   * Sets `boundAt`: kept from the request's own session while the user stays the same (also
+   * across regenerate), else the start of this request, which is when the binding was made.
+   */
+  #bind(meta: RecordMeta): void {
+    if (meta.userId === undefined) {
+      delete meta.boundAt
+      return
+    }
+    const previous = this.#loaded()?.record.meta
+    meta.boundAt = previous?.userId === meta.userId ? (previous.boundAt ?? previous.createdAt) : this.#startedAt
+  }
+
   #store(key: string, record: StoredRecord, ttl: number): void {
     const { keyring, name, context, maxChunks, chunkSize, opened: cache } = this.#settings
-    const payload: Payload = { k: key, d: record.data, f: record.flash, m: record.meta }
+    const { boundAt, ...meta } = record.meta
+    const payload: Payload = { k: key, d: record.data, f: record.flash, m: meta }
+    if (boundAt !== undefined) payload.b = boundAt
     const json = Buffer.from(JSON.stringify(payload), 'utf8')
     let plain = Buffer.concat([Buffer.of(FORMAT_JSON), json])
     if (json.length >= COMPRESS_FROM) {
@@ -286,7 +313,9 @@ class RequestCookieDriver implements SessionDriver {
       const payload = JSON.parse(body.toString('utf8')) as Partial<Payload>
       if (typeof payload?.k !== 'string') return null
       const record = toStoredRecord({ data: payload.d, flash: payload.f, meta: payload.m })
-      return record ? { key: payload.k, record } : null
+      if (!record) return null
+      if (record.meta.userId !== undefined && typeof payload.b === 'number' && Number.isFinite(payload.b)) record.meta.boundAt = payload.b
+      return { key: payload.k, record }
     } catch {
       return null
     }

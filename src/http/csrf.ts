@@ -1,7 +1,8 @@
 import { stringifySetCookie } from 'cookie'
-import type { Keyring } from '../lib/crypto.js'
+import { safeEqual, type Keyring } from '../lib/crypto.js'
 import { SessionConfigError } from '../lib/errors.js'
 import {
+  doubleSubmitBinding,
   issueDoubleSubmitToken,
   isSignedDoubleSubmitToken,
   resolveCsrfOptions,
@@ -69,12 +70,16 @@ export function csrf(options: CsrfOptions = {}) {
           return req.session.auth.csrfToken()
         }
       } else {
+        // Issued for the session as it is when called: after a login (regenerate) it is re-issued.
         let token: string | undefined
+        let boundTo: string | undefined
         req.csrfToken = () => {
-          if (token !== undefined) return token
+          const binding = doubleSubmitBinding(request.session, true) as string
+          if (token !== undefined && boundTo !== undefined && safeEqual(boundTo, binding)) return token
+          boundTo = binding
           const current = request.cookie?.(resolved.cookie.name)
-          if (isSignedDoubleSubmitToken(resolved.keyring as Keyring, current)) return (token = current)
-          token = issueDoubleSubmitToken(resolved.keyring as Keyring)
+          if (token === undefined && isSignedDoubleSubmitToken(resolved.keyring as Keyring, current, binding)) return (token = current)
+          token = issueDoubleSubmitToken(resolved.keyring as Keyring, binding)
           const { name, secure, sameSite, path } = resolved.cookie
           // Readable by scripts on purpose: single-page apps copy it into the header.
           appendSetCookie(res, [stringifySetCookie(name, token, { secure, sameSite, path, httpOnly: false })])

@@ -12,8 +12,10 @@ export interface CsrfSession {
 export interface CsrfOptions {
   /**
    * `session` (default): the token lives in the session (`session.auth.csrfToken()`).
-   * `double-submit`: for sessionless endpoints; the token is a signed random value in a cookie,
-   * echoed back in the header or form field.
+   * `double-submit`: the token is a signed random value in a cookie, echoed back in the header
+   * or form field, and bound to the request's session when there is one (another client's token
+   * fails). Without a session it is bound to nothing, and the Origin or Sec-Fetch-Site header
+   * that browsers send is required.
    */
   mode?: 'session' | 'double-submit'
   /** Header carrying the token. Default `x-csrf-token`. */
@@ -107,18 +109,36 @@ export function resolveCsrfOptions(options: CsrfOptions = {}): ResolvedCsrfOptio
   return resolved
 }
 
-/** A fresh double-submit token: `<nonce>.<signature>`. */
-export function issueDoubleSubmitToken(keyring: Keyring): string {
-  const nonce = randomBytes(24).toString('base64url')
-  return `${nonce}.${keyring.sign(DOUBLE_SUBMIT_CONTEXT + nonce)}`
+/**
+ * What a double-submit token is bound to: the secret of the request's session (its synchronizer
+ * token, `session.auth.csrfToken()`: random, kept in the session, replaced by `regenerate()`),
+ * so a token minted for another client fails. `''` when the request has no session (a stateless
+ * app): then nothing is bound, and {@link verifyCsrf} demands the browser's Origin or
+ * Sec-Fetch-Site header instead. `undefined` when the session has no secret yet (verify only).
+ */
+export function doubleSubmitBinding(session: CsrfSession | undefined, create: boolean): string | undefined {
+  if (!session) return ''
+  if (create) return session.auth.csrfToken()
+  const secret = session.get(CSRF_SESSION_KEY)
+  return typeof secret === 'string' && secret !== '' ? secret : undefined
 }
 
-/** True when `token` is a double-submit token signed by one of the keyring's keys. */
-export function isSignedDoubleSubmitToken(keyring: Keyring, token: string | undefined): token is string {
+function signedText(binding: string, nonce: string): string {
+  return binding === '' ? DOUBLE_SUBMIT_CONTEXT + nonce : `${DOUBLE_SUBMIT_CONTEXT}session:${binding}:${nonce}`
+}
+
+/** A fresh double-submit token, `<nonce>.<signature>`, bound to `binding` (see {@link doubleSubmitBinding}). */
+export function issueDoubleSubmitToken(keyring: Keyring, binding = ''): string {
+  const nonce = randomBytes(24).toString('base64url')
+  return `${nonce}.${keyring.sign(signedText(binding, nonce))}`
+}
+
+/** True when `token` is a double-submit token signed by one of the keyring's keys for `binding`. */
+export function isSignedDoubleSubmitToken(keyring: Keyring, token: string | undefined, binding = ''): token is string {
   if (typeof token !== 'string' || token.length > 256) return false
   const dot = token.indexOf('.')
   if (dot <= 0) return false
-  return keyring.verify(DOUBLE_SUBMIT_CONTEXT + token.slice(0, dot), token.slice(dot + 1)) !== null
+  return keyring.verify(signedText(binding, token.slice(0, dot)), token.slice(dot + 1)) !== null
 }
 
 /**
@@ -185,8 +205,17 @@ export function verifyCsrf(request: CsrfRequest, given: CsrfOptions | ResolvedCs
     }
     expected = request.session.get(CSRF_SESSION_KEY)
   } else {
+    const binding = doubleSubmitBinding(request.session, false)
+    if (binding === '' && request.header('origin') === undefined && request.header('sec-fetch-site') === undefined) {
+      // Without a session the token is bound to nothing: a cookie planted by someone who can
+      // write cookies would pass, so the browser must show where the request comes from.
+      return new CsrfError(
+        'origin',
+        'Request refused: a double-submit check without a session needs the browser’s Origin or Sec-Fetch-Site header. Send it from a browser, or set an Origin header.',
+      )
+    }
     const cookie = request.cookie?.(options.cookie.name)
-    expected = isSignedDoubleSubmitToken(options.keyring as Keyring, cookie) ? cookie : undefined
+    expected = binding !== undefined && isSignedDoubleSubmitToken(options.keyring as Keyring, cookie, binding) ? cookie : undefined
   }
   if (typeof expected !== 'string' || expected === '' || !safeEqual(expected, presented)) {
     return new CsrfError('token', 'CSRF token invalid: reload the page to get a current token (tokens change at login).')

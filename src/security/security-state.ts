@@ -4,6 +4,7 @@ import type { SessionContext } from '../session/session.js'
 import type { GuardedStore } from '../session/store.js'
 import { RateLimitError, SessionConfigError } from '../lib/errors.js'
 import { TokenBucket } from './limiter.js'
+import { isEnded, markEnded } from './ended-sessions.js'
 import { isRevoked, markerLifetime, markRevoked, rememberGeneration, type RevocationScope } from './revocation.js'
 import { fencedSince, raiseFence } from './revocation-fence.js'
 
@@ -93,6 +94,16 @@ export class SecurityState {
       if (error instanceof SessionConfigError) return null
       throw error
     }
+  }
+
+  /** Records the logout of the request-scoped (sealed) session stored under `key`, for `lifetimeMs`. */
+  async markEnded(key: string, lifetimeMs: number): Promise<void> {
+    await markEnded(await this.store(), key, lifetimeMs)
+  }
+
+  /** True when the request-scoped (sealed) session stored under `key` was logged out. */
+  async isEnded(key: string): Promise<boolean> {
+    return isEnded(await this.store(), key)
   }
 
   /** True when a session of the user created at `createdAt` was revoked afterwards (and `key` was not kept). */

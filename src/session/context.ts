@@ -33,4 +33,10 @@ export interface SessionGuards {
    * session was started), so the write may have been missed by it and must be undone.
    */
   revokedSince?(userId: string, key: string, since: number): Promise<boolean>
+  /**
+   * Before a stored session ends under `key` (`invalidate()`, or the old key of `regenerate()`):
+   * stateless stores record it, so a copy of its cookie is refused afterwards. `lifetimeMs` is how
+   * long any copy of it can live.
+   */
+  beforeEnd?(key: string, meta: RecordMeta, lifetimeMs: number): Promise<void>
 }

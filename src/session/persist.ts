@@ -56,7 +56,11 @@ export async function persist(state: SessionState, retiredKey?: string): Promise
     const record = snapshot(state, flashValue, now)
     if (retiredKey !== undefined && state.meta) record.meta.createdAt = state.meta.createdAt
     if (retiredKey === undefined) await store.write(state.key, record, ttl)
-    else if (!(await store.rename(retiredKey, state.key, record, ttl))) return ended(state)
+    else {
+      // A copy of a stateless session's old cookie must not outlive the old key either.
+      if (state.meta) await guards?.beforeEnd?.(retiredKey, state.meta, ttl)
+      if (!(await store.rename(retiredKey, state.key, record, ttl))) return ended(state)
+    }
     state.persisted = true
     state.meta = record.meta
   }

@@ -129,6 +129,7 @@ export class Session<Data extends SessionData = SessionData> {
     state.assert('invalidate', 'write')
     const oldId = state.id
     if (state.persisted) {
+      if (state.meta) await state.ctx.guards?.beforeEnd?.(state.key, state.meta, state.ctx.lifetimeMs)
       await state.ctx.store.destroy(state.key)
       state.ctx.events.emit(SessionEvents.DESTROYED, oldId)
     }

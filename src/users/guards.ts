@@ -2,7 +2,7 @@ import type { ResolvedConfig } from '../config/resolve.js'
 import { SessionEvents, type SessionEventEmitter } from '../session/events.js'
 import type { SessionGuards } from '../session/session.js'
 import type { GuardedStore } from '../session/store.js'
-import type { RecordMeta } from '../drivers/contract.js'
+import { supports, type RecordMeta } from '../drivers/contract.js'
 import { SessionError, SessionLimitError } from '../lib/errors.js'
 import type { SecurityState } from '../security/security-state.js'
 import { liveSessions, type Timing } from './listing.js'
@@ -11,7 +11,7 @@ import { liveSessions, type Timing } from './listing.js'
 export interface GuardHost {
   readonly config: ResolvedConfig
   readonly events: SessionEventEmitter
-  readonly security: Pick<SecurityState, 'isRevoked' | 'markRevoked' | 'revokedSince'>
+  readonly security: Pick<SecurityState, 'isRevoked' | 'markRevoked' | 'revokedSince' | 'isEnded' | 'markEnded'>
 }
 
 /**
@@ -24,8 +24,18 @@ export function sessionGuards(host: GuardHost, store: GuardedStore, timing: Timi
   if (!store.supportsUserIndex && (store.name !== 'cookie' || host.config.security.securityStore !== undefined)) {
     // Stateless sessions cannot be deleted server-side; a revocation record refuses them instead.
     // (Without a securityStore the cookie driver has nowhere to keep one: revokeAll says so.)
-    guards.isRevoked = (key: string, meta: RecordMeta) =>
-      meta.userId === undefined ? Promise.resolve(false) : host.security.isRevoked(meta.userId, meta.createdAt, key)
+    // Revoked: bound to the user before the revocation (a login since then is not revoked).
+    const revoked = (key: string, userId: string, meta: RecordMeta) => host.security.isRevoked(userId, meta.boundAt ?? meta.createdAt, key)
+    guards.isRevoked = (key, meta) => (meta.userId === undefined ? Promise.resolve(false) : revoked(key, meta.userId, meta))
+    if (supports(store.driver, 'forRequest')) {
+      // Request-scoped (sealed) sessions: logout cannot delete a copy of the cookie, so it is
+      // recorded, and checked here too (one more read of the security store).
+      guards.isRevoked = async (key, meta) =>
+        meta.userId !== undefined && ((await host.security.isEnded(key)) || (await revoked(key, meta.userId, meta)))
+      guards.beforeEnd = async (key, meta, lifetimeMs) => {
+        if (meta.userId !== undefined) await host.security.markEnded(key, lifetimeMs)
+      }
+    }
   }
   const limit = host.config.security.sessionLimit
   return limit ? { ...guards, ...limitGuards(host, limit, store, timing) } : guards

@@ -24,7 +24,7 @@ function app(manager: SessionManager, mount: (app: express.Express) => void): ex
 }
 
 const withCsrf = (features: ServeFeatures | undefined) => (a: express.Express) => {
-  if (features?.csrf) a.use(csrf())
+  if (features?.csrf) a.use(csrf(features.csrfOptions))
 }
 runAdapterSuite('express (tessera/express)', (manager, features) =>
   listen(createServer(app(manager, (a) => (a.use(session(manager)), withCsrf(features)(a))))),

@@ -9,7 +9,7 @@ import { Browser, COOKIE, makeManager, routes, runAdapterSuite, type RunningServ
 async function start(manager: SessionManager, features: ServeFeatures = {}): Promise<RunningServer> {
   const app = Fastify()
   await app.register(session(manager))
-  if (features.csrf) app.addHook('preHandler', csrf())
+  if (features.csrf) app.addHook('preHandler', csrf(features.csrfOptions))
   for (const [route, handler] of Object.entries(routes)) {
     const [method, url] = route.split(' ') as ['GET' | 'POST', string]
     app.route({

@@ -8,7 +8,7 @@ import type { SessionManager } from '../../../src/index.js'
 import { COOKIE, listen, makeManager, routes, runAdapterSuite, type ServeFeatures } from './support.js'
 
 function start(manager: SessionManager, features: ServeFeatures = {}) {
-  const checkCsrf = features.csrf ? csrf() : null
+  const checkCsrf = features.csrf ? csrf(features.csrfOptions) : null
   const handler = withSession(manager, async (request, session) => {
     const refused = checkCsrf?.(request, session)
     if (refused) return refused

@@ -8,7 +8,7 @@ import { listen, routes, runAdapterSuite, type ServeFeatures } from './support.j
 function start(manager: SessionManager, features: ServeFeatures = {}) {
   const app = new Hono<{ Variables: SessionVariables }>()
   app.use(session(manager))
-  if (features.csrf) app.use(csrf())
+  if (features.csrf) app.use(csrf(features.csrfOptions))
   for (const [route, handler] of Object.entries(routes)) {
     const [method, path] = route.split(' ') as [string, string]
     app.on(method, path, async (c) => {

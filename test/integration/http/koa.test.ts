@@ -9,7 +9,7 @@ function start(manager: SessionManager, features: ServeFeatures = {}) {
   const app = new Koa()
   app.silent = true
   app.use(session(manager))
-  if (features.csrf) app.use(csrf())
+  if (features.csrf) app.use(csrf(features.csrfOptions))
   app.use(async (ctx) => {
     const handler = routes[`${ctx.method} ${ctx.path}`]
     if (!handler) return

@@ -4,7 +4,7 @@ import type { SessionManager } from '../../../src/index.js'
 import { listen, routes, runAdapterSuite, type ServeFeatures } from './support.js'
 
 function start(manager: SessionManager, features: ServeFeatures = {}) {
-  const checkCsrf = features.csrf ? csrf() : null
+  const checkCsrf = features.csrf ? csrf(features.csrfOptions) : null
   const server = createServer(
     withSession(manager, async (req, res) => {
       if (checkCsrf) {

@@ -17,6 +17,7 @@ import { Keyring } from '../../../src/lib/crypto.js'
 import { generateSessionId, storageKeyFor } from '../../../src/lib/ids.js'
 import { SessionManager } from '../../../src/index.js'
 import { signId, verifyId } from '../../../src/http/cookies.js'
+import { csrfScenarios } from './support-csrf.js'
 
 export const KEY_A = 'a'.repeat(32) + '-first-key-of-the-ring'
 export const KEY_B = 'b'.repeat(32) + '-second-key-of-the-ring'
@@ -110,6 +111,7 @@ export const routes: Record<string, (session: Session, body: Record<string, unkn
 export interface ServeFeatures {
   /** The adapter's CSRF protection, after the session middleware. */
   csrf?: boolean
+  csrfOptions?: import('../../../src/security/csrf.js').CsrfOptions // options of that csrf(); default: session mode
 }
 
 export interface RunningServer {
@@ -379,6 +381,7 @@ export function runAdapterSuite(name: string, start: (manager: SessionManager, f
       )
     })
 
+    csrfScenarios(serve)
     it("continues with an empty, unsaved session with onStoreError 'anonymous'", async () => {
       const manager = makeManager(new FailingDriver(), { onStoreError: 'anonymous' })
       let events = 0

@@ -191,3 +191,44 @@ function flip(text: string, at: number): string {
   const c = text[at] === 'A' ? 'B' : 'A'
   return text.slice(0, at) + c + text.slice(at + 1)
 }
+
+describe('sealed cookie driver: times the guards rely on', () => {
+  it('seals when the session was bound to its user: the start of the request that bound it, kept while the user stays', async () => {
+    const template = driver()
+    const jar = new MemoryJar()
+    const [anonymous, bound, renewed] = [generateSessionId(), generateSessionId(), generateSessionId()].map(storageKeyFor) as [
+      string,
+      string,
+      string,
+    ]
+    await template.forRequest(jar).write(anonymous, record({}), TTL)
+    assert.equal((await template.forRequest(jar).read(anonymous))?.meta.boundAt, undefined, 'anonymous: no binding time')
+    const login = template.forRequest(jar)
+    const loginStarted = Date.now()
+    await sleep(5)
+    const signedIn = record({})
+    signedIn.meta.userId = 'ada'
+    signedIn.meta.createdAt -= 60_000 // the anonymous session is older than the login
+    await login.write(bound, signedIn, TTL)
+    const boundAt = (await template.forRequest(jar).read(bound))?.meta.boundAt as number
+    assert.ok(boundAt >= loginStarted && boundAt < Date.now() - 4, 'the login request’s start, not the creation time')
+    await sleep(5)
+    await template.forRequest(jar).write(renewed, { ...signedIn, meta: { ...signedIn.meta } }, TTL) // regenerate, same user
+    assert.equal((await template.forRequest(jar).read(renewed))?.meta.boundAt, boundAt, 'kept across writes and keys')
+    await sleep(5)
+    await template.forRequest(jar).write(renewed, { ...signedIn, meta: { ...signedIn.meta, userId: 'bob' } }, TTL)
+    assert.ok(((await template.forRequest(jar).read(renewed))?.meta.boundAt as number) > boundAt, 'another user: bound anew')
+  })
+
+  it('a seal expires a lifetime after the request that wrote it began', async () => {
+    const template = driver()
+    const jar = new MemoryJar()
+    const key = storageKeyFor(generateSessionId())
+    const request = template.forRequest(jar)
+    const started = Date.now()
+    await sleep(20)
+    await request.write(key, record({}), TTL)
+    const expiresAt = (await template.forRequest(jar).read(key))?.meta.expiresAt as number
+    assert.ok(expiresAt <= started + TTL + 2 && expiresAt < Date.now() + TTL - 10)
+  })
+})

@@ -48,4 +48,48 @@ describe('csrf() middleware', () => {
     assert.match(headers['set-cookie']?.[0] ?? '', /^__Host-csrf=.+; Path=\/; Secure; SameSite=Strict$/)
     assert.ok(isSignedDoubleSubmitToken(keyring, token))
   })
+
+  it('double-submit with a session: req.csrfToken() is bound to it, another session refuses it, and login re-issues it', async () => {
+    const manager = new SessionManager()
+    const middleware = csrf({ mode: 'double-submit', keyring })
+    const issue = (session: unknown, cookie?: string) => {
+      const lines: string[] = []
+      const res = {
+        getHeader: () => lines,
+        setHeader: (_name: string, value: readonly string[]) => void lines.splice(0, lines.length, ...value),
+      }
+      const req = {
+        method: 'GET',
+        headers: { cookie } as Record<string, string | undefined>,
+        session,
+        csrfToken: undefined as undefined | (() => string),
+      }
+      middleware(req, res, () => undefined)
+      return { req, lines }
+    }
+    const victim = await manager.open()
+    const attacker = await manager.open()
+    const { req, lines } = issue(victim)
+    const token = req.csrfToken?.() as string
+    assert.equal(lines.length, 1)
+    const post = (session: unknown, presented: string) => {
+      let passed: unknown = 'not called'
+      const headers = { host: 'app.test', cookie: `tessera_csrf=${presented}`, 'x-csrf-token': presented }
+      middleware(
+        { method: 'POST', headers, session },
+        { getHeader: () => undefined, setHeader: () => undefined },
+        (error) => (passed = error),
+      )
+      return passed
+    }
+    assert.equal(post(victim, token), undefined)
+    assert.ok(post(attacker, token) instanceof CsrfError, 'bound to the victim’s session')
+    await victim.save()
+    await victim.regenerate()
+    assert.ok(post(victim, token) instanceof CsrfError, 'login (regenerate) rotates the secret')
+    const renewed = req.csrfToken?.() as string
+    assert.notEqual(renewed, token)
+    assert.equal(lines.length, 2, 'a new cookie is set for the new secret')
+    assert.equal(post(victim, renewed), undefined)
+  })
 })

@@ -7,6 +7,7 @@ import { CSRF_SESSION_KEY, type Session } from '../../../src/session/session.js'
 import { Keyring } from '../../../src/lib/crypto.js'
 import { CsrfError } from '../../../src/lib/errors.js'
 import {
+  doubleSubmitBinding,
   issueDoubleSubmitToken,
   isSignedDoubleSubmitToken,
   resolveCsrfOptions,
@@ -158,10 +159,54 @@ describe('verifyCsrf (session mode)', () => {
 
 describe('verifyCsrf (double-submit mode)', () => {
   const options = resolveCsrfOptions({ mode: 'double-submit', keyring })
+  const name = options.cookie.name
+  const browser = { 'sec-fetch-site': 'same-origin' }
 
   it('accepts a signed cookie echoed in the header', () => {
     const token = issueDoubleSubmitToken(keyring)
-    assert.equal(verifyCsrf(request({ headers: { 'x-csrf-token': token }, cookies: { [options.cookie.name]: token } }), options), null)
+    assert.equal(verifyCsrf(request({ headers: { ...browser, 'x-csrf-token': token }, cookies: { [name]: token } }), options), null)
+  })
+
+  it('without a session nothing is bound, so the Origin or Sec-Fetch-Site header is required', () => {
+    const token = issueDoubleSubmitToken(keyring)
+    const bare = verifyCsrf(request({ headers: { 'x-csrf-token': token }, cookies: { [name]: token } }), options)
+    assert.equal(bare?.reason, 'origin')
+    assert.equal(
+      verifyCsrf(request({ headers: { origin: 'http://app.test', 'x-csrf-token': token }, cookies: { [name]: token } }), options),
+      null,
+    )
+  })
+
+  it('RACE planted token: a token minted for another session, planted with its cookie, is refused (no Origin sent)', async () => {
+    const victim = await startedSession()
+    const victimToken = issueDoubleSubmitToken(keyring, doubleSubmitBinding(victim, true))
+    assert.equal(
+      verifyCsrf(request({ session: victim, headers: { 'x-csrf-token': victimToken }, cookies: { [name]: victimToken } }), options),
+      null,
+    )
+    const attackers = await Promise.all(Array.from({ length: 50 }, () => startedSession()))
+    const results = await Promise.all(
+      attackers.map(async (attacker) => {
+        const planted = issueDoubleSubmitToken(keyring, doubleSubmitBinding(attacker, true))
+        return verifyCsrf(request({ session: victim, headers: { 'x-csrf-token': planted }, cookies: { [name]: planted } }), options)
+      }),
+    )
+    assert.equal(results.filter((error) => error === null).length, 0, 'an attacker token was accepted')
+    const unbound = issueDoubleSubmitToken(keyring)
+    assert.ok(verifyCsrf(request({ session: victim, headers: { 'x-csrf-token': unbound }, cookies: { [name]: unbound } }), options))
+  })
+
+  it('a session that never issued a token accepts none; a token issued before regenerate (login) fails after it', async () => {
+    const fresh = await startedSession()
+    const guess = issueDoubleSubmitToken(keyring, 'x'.repeat(43))
+    assert.ok(verifyCsrf(request({ session: fresh, headers: { 'x-csrf-token': guess }, cookies: { [name]: guess } }), options))
+    assert.equal(fresh.get(CSRF_SESSION_KEY), undefined, 'verifying creates no secret')
+    const before = issueDoubleSubmitToken(keyring, doubleSubmitBinding(fresh, true))
+    await fresh.save()
+    await fresh.regenerate()
+    assert.ok(verifyCsrf(request({ session: fresh, headers: { 'x-csrf-token': before }, cookies: { [name]: before } }), options))
+    const after = issueDoubleSubmitToken(keyring, doubleSubmitBinding(fresh, true))
+    assert.equal(verifyCsrf(request({ session: fresh, headers: { 'x-csrf-token': after }, cookies: { [name]: after } }), options), null)
   })
 
   it('refuses unsigned or foreign-signed cookies even when header and cookie match', () => {
@@ -170,8 +215,7 @@ describe('verifyCsrf (double-submit mode)', () => {
     for (const token of [forged, foreign, 'plain']) {
       assert.equal(isSignedDoubleSubmitToken(keyring, token), false)
       assert.ok(
-        verifyCsrf(request({ headers: { 'x-csrf-token': token }, cookies: { [options.cookie.name]: token } }), options) instanceof
-          CsrfError,
+        verifyCsrf(request({ headers: { ...browser, 'x-csrf-token': token }, cookies: { [name]: token } }), options) instanceof CsrfError,
       )
     }
   })
@@ -180,7 +224,7 @@ describe('verifyCsrf (double-submit mode)', () => {
     const token = issueDoubleSubmitToken(keyring)
     const other = issueDoubleSubmitToken(keyring)
     assert.ok(
-      verifyCsrf(request({ headers: { 'x-csrf-token': other }, cookies: { [options.cookie.name]: token } }), options) instanceof CsrfError,
+      verifyCsrf(request({ headers: { ...browser, 'x-csrf-token': other }, cookies: { [name]: token } }), options) instanceof CsrfError,
     )
   })
 
