@@ -102,9 +102,12 @@ export class RedisDriver implements SessionDriver {
   /** The ioredis client, connected on first use (created and imported lazily unless injected). */
   async client(): Promise<RedisClient> {
     const client = await (this.#client ??= this.#create())
-    if (client.status === 'wait' || client.status === 'end') {
+    if (this.#connecting) {
+      // A burst of first calls all wait for the one connection attempt (status is 'connecting' meanwhile).
+      await this.#connecting
+    } else if (client.status === 'wait' || client.status === 'end') {
       // Only the very first connection is awaited; later outages fail fast while ioredis reconnects.
-      await (this.#connecting ??= client.connect().finally(() => (this.#connecting = undefined)))
+      await (this.#connecting = client.connect().finally(() => (this.#connecting = undefined)))
     }
     return client
   }
