@@ -130,7 +130,7 @@ export class RedisDriver implements SessionDriver {
     // Index first (see redis/user-index.ts): a crash in between leaves a ghost entry (hidden, pruned once its score passes), never an unlisted session.
     if (userId !== undefined) await this.#users.add(userId, key, expiresAt)
     const previous = await this.#run(SCRIPTS.write, this.keys.session(key), [String(lease), ...encodeFields(record, expiresAt)])
-    if (typeof previous === 'string' && previous !== '' && previous !== userId) await this.#users.remove(previous, key)
+    if (typeof previous === 'string' && previous !== '' && previous !== userId) await this.#users.moved(key, previous, userId ?? '')
   }
 
   async destroy(key: string): Promise<void> {
@@ -178,8 +178,8 @@ export class RedisDriver implements SessionDriver {
     }
     if (outcome.result === 'missing') {
       if (bound) await this.#users.remove(bound, key)
-    } else if (outcome.previousUser !== '' && outcome.previousUser !== outcome.currentUser) {
-      await this.#users.remove(outcome.previousUser, key)
+    } else if (outcome.previousUser !== outcome.currentUser) {
+      await this.#users.moved(key, outcome.previousUser, outcome.currentUser)
     }
     return outcome.result
   }

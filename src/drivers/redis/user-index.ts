@@ -68,10 +68,32 @@ export class UserIndex {
     await client.zadd(this.keys.userIndex(userId), expiresAt, key)
   }
 
-  /** Removes the entry; call AFTER the hash no longer names the user. */
+  /** Removes the entry; call AFTER the hash no longer names the user, and only when no one can bind it again (a deleted hash). */
   async remove(userId: string, key: string): Promise<void> {
     const client = await this.client()
     await client.zrem(this.keys.userIndex(userId), key)
+  }
+
+  /**
+   * After a script moved a session from `previous` to `current` (either may be ''): removes the
+   * entry of `previous`, then both sides re-check the hash, so two bindings racing on one session
+   * cannot lose the entry of the user it ends with. Each side writes its index first and reads the
+   * hash after; whichever check runs last sees the final owner:
+   * - the unbinder removes `previous`'s entry, then re-adds it if the hash names `previous` again;
+   * - the binder checks its entry is still there after its script ran, and re-adds it if not.
+   */
+  async moved(key: string, previous: string, current: string): Promise<void> {
+    const client = await this.client()
+    const restore = async (userId: string): Promise<void> => {
+      const [owner, expiresAt] = await client.hmget(this.keys.session(key), FIELD.userId, FIELD.expiresAt)
+      if (owner === userId && Number(expiresAt) > Date.now()) await client.zadd(this.keys.userIndex(userId), Number(expiresAt), key)
+    }
+    await Promise.all([
+      previous === '' ? undefined : client.zrem(this.keys.userIndex(previous), key).then(() => restore(previous)),
+      current === ''
+        ? undefined
+        : client.zscore(this.keys.userIndex(current), key).then((score) => (score === null ? restore(current) : undefined)),
+    ])
   }
 
   async list(userId: string): Promise<SessionSummary[]> {

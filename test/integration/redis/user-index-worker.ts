@@ -3,7 +3,7 @@
 import { SessionManager } from '../../../src/manager/manager.js'
 
 const [connection, prefix, user, mode] = process.argv.slice(2) as [string, string, string, 'list' | 'revoke']
-const manager = new SessionManager({ driver: 'redis', connection: JSON.parse(connection), prefix } as never)
+const manager = new SessionManager({ driver: 'redis', connection: JSON.parse(connection), prefix, storeTimeout: 60_000 } as never)
 let done = false
 process.stdin.on('end', () => (done = true))
 process.stdin.resume()

@@ -5,6 +5,8 @@ import { once } from 'node:events'
 import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
 import { SessionManager } from '../../../src/manager/manager.js'
+import { SessionCodec } from '../../../src/session/codec.js'
+import { typedJsonSerializer } from '../../../src/lib/serializer.js'
 import { RedisDriver } from '../../../src/drivers/redis.js'
 import { makeRecord, randomKey } from '../../../src/testing/conformance.js'
 import { RedisCluster, redisMissing } from '../../helpers/redis-server.js'
@@ -41,7 +43,8 @@ const targets: { name: string; missing: string | null; connection: () => Connect
 ]
 
 function manager(connection: Connection, extra: Record<string, unknown> = {}): SessionManager {
-  const created = new SessionManager({ driver: 'redis', connection, prefix, ...extra } as never)
+  // A generous storeTimeout: the machine running the tests may be loaded; what is tested is the index, not latency.
+  const created = new SessionManager({ driver: 'redis', connection, prefix, storeTimeout: 60_000, ...extra } as never)
   managers.push(created)
   return created
 }
@@ -143,6 +146,36 @@ for (const target of targets) {
       const ids = await loginsWhileListing(target.connection(), writer, reader, user, false)
       const live = await assertIndexComplete(writer, user, ids)
       ;(t as { diagnostic?: (message: string) => void } | undefined)?.diagnostic?.(`${live} live of ${ids.length} logins (limit 5)`)
+    })
+
+    it('RACE rebind-while-rebinding: 100 parallel patches moving one session between two users (two connections) leave it listed under its final user only', async () => {
+      const connection = target.connection()
+      const one = new RedisDriver({ connection: connection as never, prefix })
+      const two = new RedisDriver({ connection: connection as never, prefix })
+      const codec = new SessionCodec(typedJsonSerializer)
+      try {
+        const users = [`a-${randomBytes(4).toString('hex')}`, `b-${randomBytes(4).toString('hex')}`]
+        let lost = 0
+        for (let round = 0; round < 10; round++) {
+          const key = randomKey()
+          await one.write(key, makeRecord({}, { userId: users[0] }), 60_000)
+          await Promise.all(
+            Array.from({ length: 100 }, (_, i) => {
+              const userId = i % 5 === 4 ? null : (users[i % 2] as string)
+              return (i % 2 === 0 ? one : two).patch(key, [{ op: 'user', userId }], { ttl: 60_000, codec })
+            }),
+          )
+          const owner = (await one.read(key))?.meta.userId
+          for (const user of users) {
+            const listed = (await two.listByUser(user)).some((s) => s.key === key)
+            if (listed !== (owner === user)) lost++
+          }
+        }
+        assert.equal(lost, 0, `${lost} of 10 sessions not listed under their final user (or listed under the other)`)
+      } finally {
+        await one.close()
+        await two.close()
+      }
     })
 
     it('gc keeps the index entry of a session whose hash is being written', async () => {
