@@ -4,7 +4,11 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
+import { FileDriver } from '../../../src/drivers/file.js'
+import { typedJsonSerializer } from '../../../src/lib/serializer.js'
 import { SessionManager } from '../../../src/manager/manager.js'
+import { SessionCodec } from '../../../src/session/codec.js'
+import { makeRecord, randomKey } from '../../../src/testing/conformance.js'
 import { dropTable, PG_URL, probePostgres, randomTable } from './postgres-env.js'
 
 // Issue 11 item 2, on the other drivers with a per-user index: 120 parallel logins for one user
@@ -73,3 +77,32 @@ for (const target of targets) {
     }
   })
 }
+
+describe('file: user index while a session is rebound', () => {
+  it('list-while-rebinding (guard): 100 parallel patches moving one session between two users while two drivers list; it stays listed under its final user', async () => {
+    const path = join(dir, 'rebind')
+    const one = new FileDriver({ path })
+    const two = new FileDriver({ path })
+    const codec = new SessionCodec(typedJsonSerializer)
+    const users = ['a', 'b'].map((name) => `${name}-${randomBytes(4).toString('hex')}`) as [string, string]
+    let lost = 0
+    for (let round = 0; round < 10; round++) {
+      const key = randomKey()
+      await one.write(key, makeRecord({}, { userId: users[0] }), 60_000)
+      let done = false
+      const listing = Array.from({ length: 4 }, async (_, i) => {
+        while (!done) await (i % 2 === 0 ? one : two).listByUser(users[i % 2 === 0 ? 0 : 1])
+      })
+      await Promise.all(
+        Array.from({ length: 100 }, (_, i) =>
+          (i % 2 === 0 ? one : two).patch(key, [{ op: 'user', userId: users[i % 2] as string }], { ttl: 60_000, codec }),
+        ),
+      )
+      done = true
+      await Promise.all(listing)
+      const owner = (await one.read(key))?.meta.userId as string
+      if (!(await two.listByUser(owner)).some((s) => s.key === key)) lost++
+    }
+    assert.equal(lost, 0, `${lost} of 10 sessions not listed under their final user`)
+  })
+})
