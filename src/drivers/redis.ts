@@ -7,7 +7,6 @@ import type { Change, PatchOptions, PatchResult, SessionDriver, SessionSummary, 
 import { KeyedMutex } from './mutex.js'
 import { BUILTIN_OPTION_NAMES } from './option-names.js'
 import { checkOptions, exactOptionNames } from './options.js'
-import { parseDevice } from './record.js'
 import {
   createClient,
   planClient,
@@ -18,6 +17,7 @@ import {
 } from './redis/connect.js'
 import { decodeFields, encodeFields, FIELD, KeySpace, pairsToMap } from './redis/layout.js'
 import { encodeChanges, finalUser, SCRIPTS, type Script } from './redis/scripts.js'
+import { UserIndex } from './redis/user-index.js'
 
 export {
   FAIL_FAST_OPTIONS,
@@ -75,6 +75,7 @@ export class RedisDriver implements SessionDriver {
   readonly #owned: boolean
   readonly #mutex = new KeyedMutex()
   readonly #plainJson = new WeakMap<ValueCodec, boolean>()
+  readonly #users: UserIndex
   #client: Promise<RedisClient> | undefined
   #connecting: Promise<void> | undefined
 
@@ -95,6 +96,11 @@ export class RedisDriver implements SessionDriver {
     this.#plan = planClient(options)
     this.#options = { ...options }
     this.keys = new KeySpace(prefix)
+    this.#users = new UserIndex(
+      this.keys,
+      () => this.client(),
+      (script, key, args) => this.#run(script, key, args),
+    )
     this.#owned = this.#plan.kind !== 'injected' || options.closeClient === true
     if (this.#plan.kind === 'injected') this.#client = Promise.resolve(this.#plan.client)
   }
@@ -102,9 +108,12 @@ export class RedisDriver implements SessionDriver {
   /** The ioredis client, connected on first use (created and imported lazily unless injected). */
   async client(): Promise<RedisClient> {
     const client = await (this.#client ??= this.#create())
-    if (client.status === 'wait' || client.status === 'end') {
+    if (this.#connecting) {
+      // A burst of first calls all wait for the one connection attempt (status is 'connecting' meanwhile).
+      await this.#connecting
+    } else if (client.status === 'wait' || client.status === 'end') {
       // Only the very first connection is awaited; later outages fail fast while ioredis reconnects.
-      await (this.#connecting ??= client.connect().finally(() => (this.#connecting = undefined)))
+      await (this.#connecting = client.connect().finally(() => (this.#connecting = undefined)))
     }
     return client
   }
@@ -118,15 +127,15 @@ export class RedisDriver implements SessionDriver {
     const lease = ttlMs(ttl)
     const expiresAt = Date.now() + lease
     const userId = record.meta.userId
-    // Index first: a crash in between leaves a ghost index entry (filtered when listed), never an unlisted session.
-    if (userId !== undefined) await this.#index(userId, key, expiresAt)
+    // Index first (see redis/user-index.ts): a crash in between leaves a ghost entry (hidden, pruned once its score passes), never an unlisted session.
+    if (userId !== undefined) await this.#users.add(userId, key, expiresAt)
     const previous = await this.#run(SCRIPTS.write, this.keys.session(key), [String(lease), ...encodeFields(record, expiresAt)])
-    if (typeof previous === 'string' && previous !== '' && previous !== userId) await this.#unindex(previous, key)
+    if (typeof previous === 'string' && previous !== '' && previous !== userId) await this.#users.moved(key, previous, userId ?? '')
   }
 
   async destroy(key: string): Promise<void> {
     const [, userId] = (await this.#run(SCRIPTS.destroy, this.keys.session(key), [''])) as [number, string]
-    if (userId !== '') await this.#unindex(userId, key)
+    if (userId !== '') await this.#users.remove(userId, key)
   }
 
   /**
@@ -137,7 +146,7 @@ export class RedisDriver implements SessionDriver {
   async rename(fromKey: string, toKey: string, record: Parameters<SessionDriver['write']>[1], ttl: number): Promise<boolean> {
     await this.write(toKey, record, ttl)
     const [deleted, userId] = (await this.#run(SCRIPTS.destroy, this.keys.session(fromKey), [''])) as [number, string]
-    if (userId !== '') await this.#unindex(userId, fromKey)
+    if (userId !== '') await this.#users.remove(userId, fromKey)
     if (deleted === 1) return true
     await this.destroy(toKey)
     return false
@@ -158,7 +167,7 @@ export class RedisDriver implements SessionDriver {
       do {
         const [next, indexes] = await node.scan(cursor, 'MATCH', this.keys.userIndexPattern(), 'COUNT', 200)
         cursor = next
-        for (const index of indexes) await this.#pruneIndex(client, index, Date.now())
+        for (const index of indexes) await this.#users.prune(index, Date.now())
       } while (cursor !== '0')
     }
     return 0
@@ -167,7 +176,7 @@ export class RedisDriver implements SessionDriver {
   async patch(key: string, changes: readonly Change[], options: PatchOptions): Promise<PatchResult> {
     const lease = ttlMs(options.ttl)
     const bound = finalUser(changes)
-    if (bound) await this.#index(bound, key, Date.now() + lease)
+    if (bound) await this.#users.add(bound, key, Date.now() + lease)
     const native = this.#encodesPlainJson(options.codec) && changes.every((c) => c.op !== 'increment' || Number.isSafeInteger(c.by))
     const needsJs = !native && changes.some((c) => c.op === 'increment' || c.op === 'push')
     let outcome: Outcome
@@ -182,56 +191,19 @@ export class RedisDriver implements SessionDriver {
       else outcome = { result: 'missing', previousUser: '', currentUser: '' }
     }
     if (outcome.result === 'missing') {
-      if (bound) await this.#unindex(bound, key)
-    } else if (outcome.previousUser !== '' && outcome.previousUser !== outcome.currentUser) {
-      await this.#unindex(outcome.previousUser, key)
+      if (bound) await this.#users.remove(bound, key)
+    } else if (outcome.previousUser !== outcome.currentUser) {
+      await this.#users.moved(key, outcome.previousUser, outcome.currentUser)
     }
     return outcome.result
   }
 
   async listByUser(userId: string): Promise<SessionSummary[]> {
-    const client = await this.client()
-    const index = this.keys.userIndex(userId)
-    const members = await client.zrange(index, 0, -1)
-    const now = Date.now()
-    const rows = await Promise.all(
-      members.map((member) =>
-        client.hmget(this.keys.session(member), FIELD.userId, FIELD.createdAt, FIELD.lastSeenAt, FIELD.expiresAt, FIELD.device),
-      ),
-    )
-    const summaries: SessionSummary[] = []
-    const gone: string[] = []
-    members.forEach((key, i) => {
-      const [owner, createdAt, lastSeenAt, expiresAt, device] = rows[i] as (string | null)[]
-      if (owner !== userId || Number(expiresAt) <= now) {
-        gone.push(key)
-        return
-      }
-      const summary: SessionSummary = {
-        key,
-        userId,
-        createdAt: Number(createdAt),
-        lastSeenAt: Number(lastSeenAt),
-        expiresAt: Number(expiresAt),
-      }
-      const parsed = device ? parseDevice(device) : undefined
-      if (parsed) summary.device = parsed
-      summaries.push(summary)
-    })
-    if (gone.length > 0) await client.zrem(index, ...gone)
-    return summaries
+    return this.#users.list(userId)
   }
 
   async destroyByUser(userId: string, options: { exceptKeys?: readonly string[] } = {}): Promise<number> {
-    const client = await this.client()
-    const index = this.keys.userIndex(userId)
-    const except = new Set(options.exceptKeys ?? [])
-    const targets = (await client.zrange(index, 0, -1)).filter((key) => !except.has(key))
-    const replies = await Promise.all(
-      targets.map((key) => this.#run(SCRIPTS.destroy, this.keys.session(key), [userId]) as Promise<[number, string]>),
-    )
-    if (targets.length > 0) await client.zrem(index, ...targets)
-    return replies.reduce((sum, [deleted]) => sum + deleted, 0)
+    return this.#users.destroyAll(userId, new Set(options.exceptKeys ?? []), SCRIPTS.destroy)
   }
 
   /**
@@ -341,32 +313,6 @@ export class RedisDriver implements SessionDriver {
       this.#plainJson.set(codec, plain)
     }
     return plain
-  }
-
-  async #index(userId: string, key: string, expiresAt: number): Promise<void> {
-    const client = await this.client()
-    await client.zadd(this.keys.userIndex(userId), expiresAt, key)
-  }
-
-  async #unindex(userId: string, key: string): Promise<void> {
-    const client = await this.client()
-    await client.zrem(this.keys.userIndex(userId), key)
-  }
-
-  /** Drops index entries whose last known expiry has passed and whose session is gone; refreshes the rest. */
-  async #pruneIndex(client: RedisClient, index: string, now: number): Promise<void> {
-    const due = await client.zrangebyscore(index, '-inf', now)
-    if (due.length === 0) return
-    const rows = await Promise.all(due.map((key) => client.hmget(this.keys.session(key), FIELD.userId, FIELD.expiresAt)))
-    const gone: string[] = []
-    const refreshed: (string | number)[] = []
-    due.forEach((key, i) => {
-      const [owner, expiresAt] = rows[i] as (string | null)[]
-      if (owner === null || owner === undefined || Number(expiresAt) <= now || this.keys.userIndex(owner) !== index) gone.push(key)
-      else refreshed.push(Number(expiresAt), key)
-    })
-    if (gone.length > 0) await client.zrem(index, ...gone)
-    if (refreshed.length > 0) await client.zadd(index, 'XX', ...refreshed)
   }
 }
 

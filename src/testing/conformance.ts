@@ -7,6 +7,7 @@ import { collectExpired, touchRecord } from '../drivers/fallbacks.js'
 import { emptyData } from '../drivers/record.js'
 import { generateSessionId, storageKeyFor } from '../lib/ids.js'
 import { logoutRaceCases } from './logout-races.js'
+import { userIndexRaceCases } from './user-index-cases.js'
 
 type TestFn = (context?: unknown) => void | Promise<void>
 /** The test functions of your runner: node:test's, vitest's or mocha's all fit. */
@@ -348,6 +349,7 @@ export function runDriverConformance(options: ConformanceOptions): void {
           [keys[0]],
         )
       })
+      userIndexRaceCases({ it, indexed: maybe, skip, makeRecord, randomKey, concurrency, ttl, patchOptions })
     })
 
     logoutRaceCases({ describe, it, get, record: makeRecord, patchOptions, concurrency })
