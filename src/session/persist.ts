@@ -35,6 +35,7 @@ export async function persist(state: SessionState, retiredKey?: string): Promise
         state.persisted = false
         values.settle()
         state.pendingUser = undefined
+        if (binding) await guards?.abandonBind?.(binding, state.key)
         return 'missing'
       }
       state.meta = bumped(state, now, ttl)
