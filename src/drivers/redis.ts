@@ -105,6 +105,9 @@ export class RedisDriver implements SessionDriver {
     if (client.status === 'wait' || client.status === 'end') {
       // Only the very first connection is awaited; later outages fail fast while ioredis reconnects.
       await (this.#connecting ??= client.connect().finally(() => (this.#connecting = undefined)))
+    } else if (this.#connecting) {
+      // Parallel first calls all wait for that first connection, not only the one that started it.
+      await this.#connecting
     }
     return client
   }
