@@ -1,0 +1,173 @@
+import assert from 'node:assert/strict'
+import { randomBytes } from 'node:crypto'
+import { after, describe, it } from 'node:test'
+import { SessionManager, type SessionManagerOptions } from '../../../src/manager/manager.js'
+import { rememberMe } from '../../../src/security/remember-me.js'
+import { SessionLimitError, RateLimitError } from '../../../src/lib/errors.js'
+import { startApp, type TestApp } from '../../security/helpers.js'
+import { sharedStores } from './stores.js'
+
+/*
+ * Issue 11, items 4–6: the security steps that check, then write (spend a remember-me token, take
+ * a rate-limit token, count a user's sessions) hold the driver's lock, so parallel requests cannot
+ * pass them together. Every case runs on every server store, split over two managers that share
+ * the store (two apps, as two processes would be), and asserts exact counts.
+ */
+
+const API_PARALLEL = 50
+const HTTP_PARALLEL = 20
+const user = (label: string): string => `${label}-${randomBytes(4).toString('hex')}`
+
+const stores = await sharedStores()
+after(async () => {
+  for (const store of stores) await store.cleanup()
+})
+
+for (const store of stores) {
+  /** Two managers on the shared store, closed after `run`. */
+  const managers = async <T>(extra: SessionManagerOptions, run: (pair: SessionManager[]) => Promise<T>): Promise<T> => {
+    const pair = [new SessionManager(store.config(extra)), new SessionManager(store.config(extra))]
+    try {
+      return await run(pair)
+    } finally {
+      await Promise.all(pair.map((manager) => manager.close()))
+    }
+  }
+  /** Two Express apps on the shared store (no CSRF: the tests post cookieless), closed after `run`. */
+  const apps = async <T>(extra: SessionManagerOptions, run: (pair: TestApp[]) => Promise<T>): Promise<T> => {
+    const pair = [
+      await startApp(store.config(extra), undefined, { csrf: false }),
+      await startApp(store.config(extra), undefined, { csrf: false }),
+    ]
+    try {
+      return await run(pair)
+    } finally {
+      await Promise.all(pair.map((app) => app.close()))
+    }
+  }
+  const login = async (manager: SessionManager, userId: string): Promise<'ok' | 'refused'> => {
+    const session = await manager.open()
+    await session.regenerate()
+    session.auth.setUser(userId)
+    try {
+      await session.save()
+      return 'ok'
+    } catch (error) {
+      if (error instanceof SessionLimitError) return 'refused'
+      throw error
+    }
+  }
+  const count = <T>(values: T[], value: T): number => values.filter((each) => each === value).length
+
+  describe(`${store.name}: atomic security steps under concurrency, two managers on one store`, { skip: store.skip }, () => {
+    it(`remember-me race: ${API_PARALLEL} parallel uses of one token sign in exactly once; the rest get the "already used" refusal, no theft`, async () => {
+      await managers({}, async ([a, b]) => {
+        const id = user('remember')
+        const token = await rememberMe(a as SessionManager).issue(id)
+        const remembers = [rememberMe(a as SessionManager), rememberMe(b as SessionManager)]
+        const results = await Promise.all(
+          Array.from({ length: API_PARALLEL }, (_, i) => (remembers[i % 2] as ReturnType<typeof rememberMe>).consume(token.value)),
+        )
+        const statuses = results.map((result) => result.status)
+        assert.deepEqual(
+          { valid: count(statuses, 'valid'), invalid: count(statuses, 'invalid'), theft: count(statuses, 'theft') },
+          { valid: 1, invalid: API_PARALLEL - 1, theft: 0 },
+        )
+      })
+    })
+
+    it(`remember-me race over Express: ${HTTP_PARALLEL} parallel requests with one token, two apps, one signed-in response`, async () => {
+      await apps({}, async (pair) => {
+        const id = user('remember-http')
+        const token = await (pair[0] as TestApp).remember.issue(id)
+        const responses = await Promise.all(
+          Array.from({ length: HTTP_PARALLEL }, async (_, i) => {
+            const response = await fetch(`${(pair[i % 2] as TestApp).url}/whoami`, { headers: { cookie: `remember_me=${token.value}` } })
+            return ((await response.json()) as { user: string | null }).user
+          }),
+        )
+        assert.equal(count(responses, id), 1, 'exactly one request signed in')
+        assert.equal(count(responses, null), HTTP_PARALLEL - 1)
+        assert.equal((await (pair[0] as TestApp).manager.users.list(id)).length, 1, 'exactly one session exists')
+      })
+    })
+
+    for (const max of [1, 3]) {
+      it(`maxSessionsPerUser refuse race: ${API_PARALLEL} parallel logins leave exactly ${max} session(s), every other login refused`, async () => {
+        await managers({ maxSessionsPerUser: { max, onLimit: 'refuse' } }, async (pair) => {
+          const id = user('refuse')
+          const outcomes = await Promise.all(Array.from({ length: API_PARALLEL }, (_, i) => login(pair[i % 2] as SessionManager, id)))
+          assert.deepEqual({ ok: count(outcomes, 'ok'), refused: count(outcomes, 'refused') }, { ok: max, refused: API_PARALLEL - max })
+          assert.equal((await (pair[1] as SessionManager).users.list(id)).length, max)
+        })
+      })
+
+      it(`maxSessionsPerUser evict-oldest race: ${API_PARALLEL} parallel logins all succeed and leave exactly ${max} session(s)`, async () => {
+        await managers({ maxSessionsPerUser: { max, onLimit: 'evict-oldest' } }, async (pair) => {
+          const id = user('evict')
+          const outcomes = await Promise.all(Array.from({ length: API_PARALLEL }, (_, i) => login(pair[i % 2] as SessionManager, id)))
+          assert.equal(count(outcomes, 'ok'), API_PARALLEL)
+          assert.equal((await (pair[0] as SessionManager).users.list(id)).length, max)
+        })
+      })
+    }
+
+    for (const onLimit of ['refuse', 'evict-oldest'] as const) {
+      it(`maxSessionsPerUser ${onLimit} race over Express: ${HTTP_PARALLEL} parallel logins on two apps, exactly 1 session`, async () => {
+        await apps({ maxSessionsPerUser: { max: 1, onLimit } }, async (pair) => {
+          const id = user(`http-${onLimit}`)
+          const statuses = await Promise.all(
+            Array.from({ length: HTTP_PARALLEL }, async (_, i) => {
+              const response = await fetch(`${(pair[i % 2] as TestApp).url}/login`, {
+                method: 'POST',
+                headers: { 'content-type': 'application/json' },
+                body: JSON.stringify({ user: id }),
+              })
+              await response.arrayBuffer()
+              return response.status
+            }),
+          )
+          if (onLimit === 'refuse') assert.deepEqual([count(statuses, 200), count(statuses, 403)], [1, HTTP_PARALLEL - 1])
+          else assert.equal(count(statuses, 200), HTTP_PARALLEL)
+          assert.equal((await (pair[0] as TestApp).manager.users.list(id)).length, 1)
+        })
+      })
+    }
+
+    it(`rateLimit.create race: ${API_PARALLEL} parallel creations from one IP across two managers, exactly 3 pass (3/h)`, async () => {
+      await managers({ rateLimit: { create: { points: 3, duration: '1h' } } }, async (pair) => {
+        const ip = `203.0.113.${Math.floor(Math.random() * 250)}-${randomBytes(3).toString('hex')}`
+        const outcomes = await Promise.all(
+          Array.from({ length: API_PARALLEL }, (_, i) =>
+            (pair[i % 2] as SessionManager).security.limitCreation('ip', ip).then(
+              () => 'ok',
+              (error) => (error instanceof RateLimitError ? 'limited' : Promise.reject(error)),
+            ),
+          ),
+        )
+        assert.deepEqual([count(outcomes, 'ok'), count(outcomes, 'limited')], [3, API_PARALLEL - 3])
+      })
+    })
+
+    it(`rateLimit.create race over Express: ${HTTP_PARALLEL} parallel cookieless writes on two apps, 3 × 200 and the rest 429`, async () => {
+      // trustProxy: true keys the bucket on the right-most X-Forwarded-For entry (the address the
+      // proxy saw), fresh per run; a forged left-most entry per request must not split the bucket.
+      await apps({ rateLimit: { create: { points: 3, duration: '1h' } }, binding: { ip: true, trustProxy: true } }, async (pair) => {
+        const ip = `198.51.100.${1 + Math.floor(Math.random() * 250)}`
+        const statuses = await Promise.all(
+          Array.from({ length: HTTP_PARALLEL }, async (_, i) => {
+            const response = await fetch(`${(pair[i % 2] as TestApp).url}/put`, {
+              method: 'POST',
+              // A forged left-most entry must not give each request a bucket of its own.
+              headers: { 'content-type': 'application/json', 'x-forwarded-for': `10.9.${i}.1, ${ip}` },
+              body: JSON.stringify({ n: i }),
+            })
+            await response.arrayBuffer()
+            return response.status
+          }),
+        )
+        assert.deepEqual([count(statuses, 200), count(statuses, 429)], [3, HTTP_PARALLEL - 3])
+      })
+    })
+  })
+}
