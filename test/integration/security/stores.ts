@@ -16,13 +16,18 @@ import { dropTable, PG_URL, probePostgres, randomTable } from '../sql/postgres-e
 export interface SharedStore {
   name: string
   skip: string | false
+  /** False for the sealed cookie driver: sessions live in the browser, only security state in a store. */
+  perUser?: false
   config(extra: SessionManagerOptions): SessionManagerOptions
   cleanup(): Promise<void>
 }
 
 const temp = (prefix: string): string => mkdtempSync(join(tmpdir(), prefix))
 
-/** memory (one driver shared by both managers), file, sqlite, postgres, redis, redis cluster (3 masters). */
+/**
+ * memory (one driver shared by both managers), file, sqlite, sealed cookie (security state in a file
+ * store), postgres, redis, redis cluster (3 masters).
+ */
 export async function sharedStores(): Promise<SharedStore[]> {
   const stores: SharedStore[] = []
   const memory = new MemoryDriver()
@@ -45,6 +50,20 @@ export async function sharedStores(): Promise<SharedStore[]> {
     skip: false,
     config: (extra) => ({ driver: 'sqlite', path: join(sqlite, 'sessions.db'), keys: [KEY], ...extra }),
     cleanup: async () => rmSync(sqlite, { recursive: true, force: true }),
+  })
+  const state = temp('tessera-atomic-cookie-state-')
+  stores.push({
+    name: 'cookie (security store: file)',
+    skip: false,
+    perUser: false,
+    config: (extra) => ({
+      drivers: { cookie: { driver: 'cookie' }, state: { driver: 'file', path: state } },
+      default: 'cookie',
+      securityStore: 'state',
+      keys: [KEY],
+      ...extra,
+    }),
+    cleanup: async () => rmSync(state, { recursive: true, force: true }),
   })
   const table = randomTable('tessera_atomic')
   const pgMissing = await probePostgres()
