@@ -3,10 +3,12 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { supports, type SessionDriver, type StoredRecord } from '../../drivers/contract.js'
 import { emptyData } from '../../drivers/record.js'
 import { generateSessionId, storageKeyFor } from '../../lib/ids.js'
-import type { TestApi } from '../conformance.js'
 
 /** What the lock cases need from the suite. */
-export interface LockSuite extends Pick<TestApi, 'describe' | 'it'> {
+export interface LockSuite {
+  /** The runner's `describe` and `it` (the suite's TestApi). */
+  describe: (name: string, fn: () => void) => unknown
+  it: (name: string, fn: (context?: unknown) => void | Promise<void>) => unknown
   /** The driver under test. */
   get(): Promise<SessionDriver>
   /** A second driver on the same store (another connection or process), when the store is shared. */
