@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict'
+import { execFile } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
 import { after, describe, it } from 'node:test'
 import { SessionManager, type SessionManagerOptions } from '../../../src/manager/manager.js'
 import { rememberMe } from '../../../src/security/remember-me.js'
@@ -16,6 +19,8 @@ import { sharedStores } from './stores.js'
 
 const API_PARALLEL = 50
 const HTTP_PARALLEL = 20
+const PROCESS_PARALLEL = 25
+const run = promisify(execFile)
 const user = (label: string): string => `${label}-${randomBytes(4).toString('hex')}`
 
 const stores = await sharedStores()
@@ -58,6 +63,17 @@ for (const store of stores) {
     }
   }
   const count = <T>(values: T[], value: T): number => values.filter((each) => each === value).length
+  /** Two processes, each running PROCESS_PARALLEL attempts of `step` at once; every outcome. */
+  const twoProcesses = async (extra: SessionManagerOptions, step: string, subject: string): Promise<string[]> => {
+    const worker = join(import.meta.dirname, 'atomic-worker.ts')
+    const config = JSON.stringify(store.config(extra))
+    const spawn = () =>
+      run(process.execPath, ['--import', 'tsx', worker, config, step, subject, String(PROCESS_PARALLEL)], { cwd: process.cwd() })
+    const outputs = await Promise.all([spawn(), spawn()])
+    return outputs.flatMap((output) => JSON.parse(output.stdout) as string[])
+  }
+  // The memory store lives in one process; the others are shared through files, SQL or Redis.
+  const crossProcess = store.name === 'memory' ? 'the memory store is not shared between processes' : false
 
   describe(`${store.name}: atomic security steps under concurrency, two managers on one store`, { skip: store.skip }, () => {
     it(`remember-me race: ${API_PARALLEL} parallel uses of one token sign in exactly once; the rest get the "already used" refusal, no theft`, async () => {
@@ -134,6 +150,36 @@ for (const store of stores) {
         })
       })
     }
+
+    it(`two processes: ${PROCESS_PARALLEL} parallel uses of one remember-me token in each sign in exactly once`, {
+      skip: crossProcess,
+    }, async () => {
+      const manager = new SessionManager(store.config({}))
+      const token = await rememberMe(manager).issue(user('remember-2p'))
+      await manager.close()
+      const outcomes = await twoProcesses({}, 'remember', token.value)
+      assert.deepEqual([count(outcomes, 'valid'), count(outcomes, 'invalid')], [1, 2 * PROCESS_PARALLEL - 1])
+    })
+
+    it(`two processes: ${PROCESS_PARALLEL} parallel creations from one IP in each, exactly 3 pass (3/h)`, {
+      skip: crossProcess,
+    }, async () => {
+      const outcomes = await twoProcesses(
+        { rateLimit: { create: { points: 3, duration: '1h' } } },
+        'rate',
+        `ip-${randomBytes(4).toString('hex')}`,
+      )
+      assert.deepEqual([count(outcomes, 'ok'), count(outcomes, 'limited')], [3, 2 * PROCESS_PARALLEL - 3])
+    })
+
+    it(`two processes: ${PROCESS_PARALLEL} parallel logins in each under maxSessionsPerUser 2 'refuse', exactly 2 pass`, {
+      skip: crossProcess || (store.perUser === false && 'no per-user index'),
+    }, async () => {
+      const id = user('refuse-2p')
+      const outcomes = await twoProcesses({ maxSessionsPerUser: { max: 2, onLimit: 'refuse' } }, 'login', id)
+      assert.deepEqual([count(outcomes, 'ok'), count(outcomes, 'refused')], [2, 2 * PROCESS_PARALLEL - 2])
+      await managers({}, async ([manager]) => assert.equal((await (manager as SessionManager).users.list(id)).length, 2))
+    })
 
     it(`rateLimit.create race: ${API_PARALLEL} parallel creations from one IP across two managers, exactly 3 pass (3/h)`, async () => {
       await managers({ rateLimit: { create: { points: 3, duration: '1h' } } }, async (pair) => {
