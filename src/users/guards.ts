@@ -46,13 +46,16 @@ const USER_LOCK_TTL_MS = 10_000
  */
 function limitGuards(host: GuardHost, limit: SessionLimit, store: GuardedStore, timing: Timing): SessionGuards {
   const others = async (userId: string, key: string) => (await liveSessions(store, timing, userId)).filter((summary) => summary.key !== key)
-  // Session key → the user locks its binds hold (in order: binds of one user take turns).
-  const held = new Map<string, Unlock[]>()
+  // Session key → the user locks its binds hold, in order (binds of one user take turns). A bind
+  // whose write failed never reaches afterBind: its lease ends by itself, and its entry is dropped
+  // once expired, so it cannot stand in for a later bind's lock.
+  const held = new Map<string, { unlock: Unlock; until: number }[]>()
   const release = async (key: string): Promise<void> => {
-    const queue = held.get(key)
-    const unlock = queue?.shift()
-    if (queue?.length === 0) held.delete(key)
-    await unlock?.()
+    const queue = held.get(key) ?? []
+    while (queue.length > 1 && (queue[0]?.until ?? 0) <= Date.now()) await queue.shift()?.unlock()
+    const entry = queue.shift()
+    if (queue.length === 0) held.delete(key)
+    await entry?.unlock()
   }
   return {
     async beforeBind(userId, key) {
@@ -65,7 +68,7 @@ function limitGuards(host: GuardHost, limit: SessionLimit, store: GuardedStore, 
       }
       if (!supports(store.driver, 'lock')) throw lockMissing(store.name, 'maxSessionsPerUser')
       const unlock = await store.lock(stateKey('user-bind', userId), USER_LOCK_TTL_MS)
-      held.set(key, [...(held.get(key) ?? []), unlock])
+      held.set(key, [...(held.get(key) ?? []), { unlock, until: Date.now() + USER_LOCK_TTL_MS }])
       if (limit.onLimit !== 'refuse') return
       try {
         if ((await others(userId, key)).length >= limit.max) throw new SessionLimitError(limit.max)

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { mkdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises'
+import { link, mkdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { safeEqual, sha256 } from '../../lib/crypto.js'
 import type { LeaseBackend } from '../lease.js'
@@ -26,20 +26,26 @@ export function fileLeases(folder: string): LeaseBackend {
       })
       await ready
       const file = path(key)
-      for (let tries = 0; tries < 2; tries++) {
+      for (let tries = 0; tries < 3; tries++) {
         try {
           await writeFile(file, `${Date.now() + ttl}:${token}`, { flag: 'wx', mode: 0o600 })
           return true
         } catch (error) {
           if (code(error) !== 'EEXIST') throw error
         }
-        if (!(await expired(file))) return false
-        // Move it aside first: a rename is atomic, so only one process takes an expired lease over.
+        const seen = await readFile(file, 'utf8').catch((error) => (code(error) === 'ENOENT' ? null : ''))
+        if (seen === null) continue // released meanwhile: try to create it again
+        if (!(await expired(file, seen))) return false
+        // Move the expired lease aside first (a rename is atomic, so one taker wins it). If what was
+        // moved is not the expired lease seen (another taker replaced it meanwhile), put it back.
         const aside = `${file}.${randomBytes(6).toString('hex')}.stale`
-        await rename(file, aside).then(
-          () => unlink(aside),
-          () => undefined,
-        )
+        if (!(await moved(file, aside))) continue
+        if ((await readFile(aside, 'utf8').catch(() => '')) !== seen) {
+          await link(aside, file).catch(() => undefined)
+          await unlink(aside).catch(() => undefined)
+          return false
+        }
+        await unlink(aside).catch(() => undefined)
       }
       return false
     },
@@ -51,12 +57,19 @@ export function fileLeases(folder: string): LeaseBackend {
   }
 }
 
-async function expired(file: string): Promise<boolean> {
-  const content = await readFile(file, 'utf8').catch((error) => (code(error) === 'ENOENT' ? null : ''))
-  if (content === null) return true
+/** Renames `from` to `to`; false when `from` was gone (another taker moved it first). */
+function moved(from: string, to: string): Promise<boolean> {
+  return rename(from, to).then(
+    () => true,
+    () => false,
+  )
+}
+
+/** True when the lease `content` read from `file` has expired (or was never written, long ago). */
+async function expired(file: string, content: string): Promise<boolean> {
   const expiresAt = Number(content.slice(0, content.indexOf(':')))
   if (content.includes(':') && Number.isFinite(expiresAt)) return expiresAt <= Date.now()
   // Created but not written yet, or torn by a crash: stale only once it is clearly old.
   const info = await stat(file).catch(() => null)
-  return info === null || Date.now() - info.mtimeMs > UNWRITTEN_STALE_MS
+  return info !== null && Date.now() - info.mtimeMs > UNWRITTEN_STALE_MS
 }

@@ -83,6 +83,18 @@ export function lockCases(suite: LockSuite): void {
       await release()
     })
 
+    it('a lease left by another connection ends by itself, and only then can this one take it', async (t?: unknown) => {
+      const store = await lockable(t)
+      if (!store) return
+      const other = (await holders(store))(1)
+      const lockKey = key()
+      const started = Date.now()
+      await other.lock(lockKey, resolution * 4) // never released
+      const release = await store.lock(lockKey, 5_000)
+      assert.ok(Date.now() - started >= resolution * 4 - 5, 'taken only after the first lease ended')
+      await release()
+    })
+
     it(`race: ${concurrency} parallel read-increment-writes under the lock (two connections when shared) lose no update`, async (t?: unknown) => {
       const store = await lockable(t)
       if (!store) return
