@@ -12,8 +12,10 @@ export interface BindingConfig {
   /** `reject` (default): destroy the session and start a fresh one. `log`: emit an event only. */
   onMismatch?: 'reject' | 'log'
   /**
-   * Where the client IP comes from. `false` (default): the socket address. `true`: the left-most
-   * `X-Forwarded-For` entry. A number n: the n-th entry from the right (n trusted proxies).
+   * Where the client IP comes from, as Express's `trust proxy` hop count. `false` (default): the
+   * socket address. A number n (n trusted proxies in front of the app): the n-th `X-Forwarded-For`
+   * entry from the right. `true`: one trusted proxy (same as 1), the right-most entry — never the
+   * left-most, which the client writes.
    */
   trustProxy?: boolean | number
 }

@@ -5,8 +5,9 @@
  * the object against exactly this interface. Every other member is marked `?`: an optional
  * capability that the core detects at runtime with {@link supports}. `touch`, `gc` and `patch` are
  * (and `rename`) are filled in from the required methods where a driver lacks them
- * (src/drivers/fallbacks.ts); the
- * per-user index and `lock` are refused with `E_SESSION_UNSUPPORTED` when a feature needs them.
+ * (src/drivers/fallbacks.ts); the per-user index is refused with `E_SESSION_UNSUPPORTED` when a
+ * feature needs it, and a missing `lock` with a SessionConfigError where an atomic security step
+ * needs it (src/security/requirements.ts).
  *
  * This module is the bottom of the driver layer: drivers import it, and it imports nothing of
  * ours but `src/lib`.
@@ -145,7 +146,12 @@ export interface SessionDriver {
   listByUser?(userId: string): Promise<SessionSummary[]>
   /** Destroys every session of one user, except the listed keys; returns how many. */
   destroyByUser?(userId: string, options?: { exceptKeys?: readonly string[] }): Promise<number>
-  /** Serializes requests of one session; the lease ends after `ttl` ms even if never released. */
+  /**
+   * Mutual exclusion per key, across every process and connection that shares the store; the
+   * lease ends after `ttl` ms even if never released. The atomic security steps hold it (spending
+   * a remember-me token, a `rateLimit.create` bucket, a login under `maxSessionsPerUser`); a driver
+   * that cannot exclude across processes must not declare it, and those features refuse it.
+   */
   lock?(key: string, ttl: number): Promise<Unlock>
   /** Closes connections and timers. */
   close?(): Promise<void>

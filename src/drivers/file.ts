@@ -4,7 +4,9 @@ import { join, resolve } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { sha256 } from '../lib/crypto.js'
 import { SessionConfigError, SessionError } from '../lib/errors.js'
-import type { Change, PatchOptions, PatchResult, SessionDriver, SessionSummary, StoredRecord } from './contract.js'
+import type { Change, PatchOptions, PatchResult, SessionDriver, SessionSummary, StoredRecord, Unlock } from './contract.js'
+import { fileLeases } from './file/lease.js'
+import { Leases } from './lease.js'
 import { applyChanges } from './apply.js'
 import type { ClientRequirement } from './client.js'
 import { KeyedMutex } from './mutex.js'
@@ -48,6 +50,7 @@ export class FileDriver implements SessionDriver {
   readonly #lockTimeout: number
   readonly #mutex = new KeyedMutex()
   #ready: Promise<unknown> | undefined
+  #leases: Leases | undefined
 
   constructor(options: FileDriverOptions) {
     checkOptions(FILE_DRIVER, options, FILE_OPTION_NAMES)
@@ -296,6 +299,14 @@ export class FileDriver implements SessionDriver {
         await unlink(lockFile).catch(() => undefined)
       }
     })
+  }
+
+  // --- lock: a lease per key shared by every process on the folder (atomic security state) ---
+
+  /** Mutual exclusion per key across every process sharing the folder: see {@link Leases}. */
+  lock(key: string, ttl: number): Promise<Unlock> {
+    this.#leases ??= new Leases(FILE_DRIVER, fileLeases(this.#dir), this.#lockTimeout)
+    return this.#leases.lock(key, ttl)
   }
 }
 

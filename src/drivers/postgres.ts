@@ -1,10 +1,12 @@
 import { SessionConfigError } from '../lib/errors.js'
 import { applyChanges } from './apply.js'
 import { importClient, type ClientRequirement } from './client.js'
-import type { Change, PatchOptions, PatchResult, SessionDriver, SessionSummary, StoredRecord } from './contract.js'
+import type { Change, PatchOptions, PatchResult, SessionDriver, SessionSummary, StoredRecord, Unlock } from './contract.js'
+import { Leases } from './lease.js'
 import { BUILTIN_OPTION_NAMES } from './option-names.js'
 import { checkOptions, exactOptionNames } from './options.js'
 import { foldChanges, type FoldedChanges } from './sql/fold.js'
+import { leaseKey, leaseParams, leaseSql } from './sql/lease.js'
 import { deleteExpiredInBatches, type GcBatchOptions } from './sql/gc.js'
 import { assertStorageKey, COLUMNS, isStorageKey, patchedParams, recordToParams, rowToSummary, type SessionRow } from './sql/rows.js'
 import { createTableSql, DEFAULT_TABLE, SessionTable, sqlTable, type SqlTableOptions } from './sql/table.js'
@@ -98,6 +100,7 @@ export class PostgresDriver implements SessionDriver {
   #owned = false
   #connecting: Promise<PgPool> | undefined
   #schemaReady: Promise<void> | undefined
+  #leases: Leases | undefined
 
   constructor(options: PostgresDriverOptions) {
     checkOptions(POSTGRES_DRIVER, options, POSTGRES_OPTION_NAMES)
@@ -318,6 +321,19 @@ export class PostgresDriver implements SessionDriver {
       await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`tessera:${this.#table.name}`])
       await client.query(schemaSql(this.#table.name))
     })
+  }
+
+  // --- lock: a lease row per key, shared by every process on the database (atomic security state) ---
+
+  /** Mutual exclusion per key across every process sharing the table: see {@link Leases}. */
+  lock(key: string, ttl: number): Promise<Unlock> {
+    const sql = leaseSql(this.#table.sql.quoted, (n) => `$${n}`, { alias: 'lease', name: 'lease' })
+    this.#leases ??= new Leases(POSTGRES_DRIVER, {
+      acquire: async (key, holder, ttl) =>
+        ((await (await this.#ready()).query(sql.acquire, leaseParams(key, holder, ttl))).rowCount ?? 0) === 1,
+      release: async (key, holder) => void (await (await this.#ready()).query(sql.release, [leaseKey(key), holder])),
+    })
+    return this.#leases.lock(key, ttl)
   }
 }
 

@@ -3,9 +3,11 @@ import { dirname, resolve } from 'node:path'
 import { SessionConfigError } from '../lib/errors.js'
 import { applyChanges } from './apply.js'
 import { importClient, type ClientRequirement } from './client.js'
-import type { Change, PatchOptions, PatchResult, SessionDriver, SessionSummary, StoredRecord } from './contract.js'
+import type { Change, PatchOptions, PatchResult, SessionDriver, SessionSummary, StoredRecord, Unlock } from './contract.js'
+import { Leases } from './lease.js'
 import { BUILTIN_OPTION_NAMES } from './option-names.js'
 import { checkOptions, exactOptionNames } from './options.js'
+import { leaseKey, leaseParams, leaseSql } from './sql/lease.js'
 import { deleteExpiredInBatches, type GcBatchOptions } from './sql/gc.js'
 import { assertStorageKey, COLUMNS, isStorageKey, patchedParams, recordToParams, rowToSummary, type SessionRow } from './sql/rows.js'
 import { createTableSql, DEFAULT_TABLE, SessionTable, sqlTable, type SqlTableOptions } from './sql/table.js'
@@ -79,6 +81,7 @@ export class SqliteDriver implements SessionDriver {
   readonly #table: SessionTable
   #opening: Promise<{ db: SqliteDatabase; statements: Statements }> | undefined
   #owned: SqliteDatabase | undefined
+  #leases: Leases | undefined
 
   constructor(options: SqliteDriverOptions) {
     checkOptions(SQLITE_DRIVER, options, SQLITE_OPTION_NAMES)
@@ -228,6 +231,24 @@ export class SqliteDriver implements SessionDriver {
     }
     db.exec(schemaSql(this.#table.name))
     return { db, statements: prepare(db, this.#table.sql.quoted) }
+  }
+
+  // --- lock: a lease row per key, shared by every process on the database (atomic security state) ---
+
+  /** Mutual exclusion per key across every process sharing the database: see {@link Leases}. */
+  lock(key: string, ttl: number): Promise<Unlock> {
+    this.#leases ??= new Leases(SQLITE_DRIVER, {
+      acquire: async (key, holder, ttl) => {
+        const { db } = await this.#ready()
+        const sql = leaseSql(this.#table.sql.quoted, () => '?', { name: this.#table.sql.quoted })
+        return db.prepare(sql.acquire).run(...leaseParams(key, holder, ttl)).changes === 1
+      },
+      release: async (key, holder) => {
+        const { db } = await this.#ready()
+        db.prepare(leaseSql(this.#table.sql.quoted, () => '?', { name: this.#table.sql.quoted }).release).run(leaseKey(key), holder)
+      },
+    })
+    return this.#leases.lock(key, ttl)
   }
 }
 

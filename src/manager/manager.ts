@@ -11,6 +11,7 @@ import { Session, type SessionContext, type SessionData, type SessionInit } from
 import { GuardedStore } from '../session/store.js'
 import { SecurityState } from '../security/security-state.js'
 import { sessionGuards } from '../users/guards.js'
+import { checkLockRequirements } from '../security/requirements.js'
 import { UserSessions } from '../users/users.js'
 
 /** A Session subclass a manager can build instead of `Session`. */
@@ -69,7 +70,10 @@ export class SessionManager<Data extends SessionData = SessionData, Names extend
     const options = (instance ? {} : config) as SessionManagerOptions<Data, Names>
     this.config = resolveConfig(options as SessionConfig, instance)
     for (const [name, { config: entry, instance: given }] of this.config.drivers) {
-      if (given) continue
+      if (given) {
+        checkLockRequirements(this.config, name, given)
+        continue
+      }
       if (!isBuiltinDriver(entry.driver) && !globalExtensions.has(entry.driver)) {
         throw new SessionConfigError(
           `drivers.${name} uses the unknown driver "${entry.driver}". Built-in drivers: ${Object.keys(BUILTIN_DRIVERS).join(', ')}. Register a custom driver first with SessionManager.extend('${entry.driver}', factory), or call manager.extend() and open it with manager.open({ driver: '${entry.driver}' }).`,
@@ -236,6 +240,7 @@ export class SessionManager<Data extends SessionData = SessionData, Names extend
         )
       }
     }
+    checkLockRequirements(this.config, name, driver)
     const { touchAfter, idleTimeoutMs, absoluteTimeoutMs, schema, storeTimeoutMs } = this.config
     const touchBase = idleTimeoutMs === null ? lifetimeMs : Math.min(lifetimeMs, idleTimeoutMs)
     const store = new GuardedStore(driver, driver.name ?? entry.driver, storeTimeoutMs, this.#metrics)

@@ -22,20 +22,27 @@ interface Fingerprint {
 }
 
 /**
- * The client IP under a trust-proxy policy. `false`: the socket address. `true`: the left-most
- * `X-Forwarded-For` entry. A number n: n proxies are trusted, so the address n hops before the
- * socket counts (clamped to the left-most entry). Unparseable entries give undefined.
+ * The client IP under a trust-proxy policy, as Express's `trust proxy` hop count reads it: each
+ * trusted proxy appends the address it received the request from to `X-Forwarded-For`, so only
+ * the right-most entries were written by proxies; everything further left came from the client and
+ * may be forged. `false` (or 0): the socket address. A number n: n proxies are trusted, so the
+ * address n hops before the socket counts (the n-th entry from the right, clamped to the left-most).
+ * `true`: one trusted proxy, the same as 1 — the right-most entry, the address the nearest proxy
+ * saw. Unparseable entries give undefined.
  */
 export function clientIp(facts: ClientFacts, trustProxy: boolean | number): string | undefined {
   const socket = normalizeIp(facts.remoteAddress)
-  if (trustProxy === false || trustProxy === 0 || !facts.forwardedFor) return socket
+  const hops = trustProxy === true ? 1 : trustProxy === false ? 0 : trustProxy
+  if (hops <= 0 || !facts.forwardedFor) return socket
   const forwarded = facts.forwardedFor
     .split(',')
     .map((entry) => entry.trim())
     .filter((entry) => entry !== '')
-  if (trustProxy === true) return normalizeIp(forwarded[0]) ?? socket
+  if (forwarded.length === 0) return socket
   const chain = [...forwarded, facts.remoteAddress ?? '']
-  return normalizeIp(chain[Math.max(0, chain.length - 1 - trustProxy)])
+  const ip = normalizeIp(chain[Math.max(0, chain.length - 1 - hops)])
+  // A proxy that wrote garbage: `true` keeps to the socket, as it always has.
+  return ip === undefined && trustProxy === true ? socket : ip
 }
 
 /** A canonical form of an IP address (IPv4-mapped IPv6 becomes IPv4, IPv6 is fully expanded). */

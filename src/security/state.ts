@@ -1,7 +1,8 @@
-import type { StoredRecord } from '../drivers/contract.js'
+import { supports, type StoredRecord } from '../drivers/contract.js'
 import { emptyData } from '../drivers/record.js'
 import { sha256 } from '../lib/crypto.js'
 import type { GuardedStore } from '../session/store.js'
+import { lockMissing } from './requirements.js'
 
 /**
  * Small server-side records the security features keep beside sessions (rate-limit buckets,
@@ -29,10 +30,17 @@ export async function writeState(store: GuardedStore, key: string, fields: Recor
   await store.write(key, record, ttl)
 }
 
-/** Runs a read-modify-write holding the driver's lock when it has one (memory, redis). */
+/** How long a state lock may be held at most, in ms (a crashed holder's lease ends by itself). */
+export const STATE_LOCK_TTL_MS = 5_000
+
+/**
+ * Runs a read-modify-write of a state record holding the driver's lock, so parallel requests in
+ * every process that shares the store take turns (single-use remember-me tokens, rate-limit
+ * buckets). A driver without `lock` cannot do that, so it is refused with a SessionConfigError.
+ */
 export async function withStateLock<T>(store: GuardedStore, key: string, work: () => Promise<T>): Promise<T> {
-  if (typeof store.driver.lock !== 'function') return work()
-  const unlock = await store.lock(`${key}.lock`, 5_000)
+  if (!supports(store.driver, 'lock')) throw lockMissing(store.name, 'rememberMe and rateLimit.create')
+  const unlock = await store.lock(`${key}.lock`, STATE_LOCK_TTL_MS)
   try {
     return await work()
   } finally {

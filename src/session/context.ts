@@ -25,6 +25,8 @@ export interface SessionGuards {
   beforeBind?(userId: string, key: string): Promise<void>
   /** After the bound session is stored; may end the user's other sessions. */
   afterBind?(userId: string, key: string): Promise<void>
+  /** The bind announced by `beforeBind` did not happen (the session was destroyed meanwhile). */
+  abandonBind?(userId: string, key: string): Promise<void>
   /** At load: true when the stored session was revoked by a server-side record (stateless stores). */
   isRevoked?(key: string, meta: RecordMeta): Promise<boolean>
   /**

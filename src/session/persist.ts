@@ -36,8 +36,11 @@ export async function persist(state: SessionState, retiredKey?: string): Promise
     if (state.pendingUser) changes.push({ op: 'user', ...state.pendingUser })
     if (changes.length > 0) {
       if (binding) await guards?.beforeBind?.(binding, state.key)
-      // Another request destroyed this session meanwhile (logout): it stays destroyed.
-      if ((await store.patch(state.key, changes, { ttl, codec })) === 'missing') return ended(state)
+      if ((await store.patch(state.key, changes, { ttl, codec })) === 'missing') {
+        // Another request destroyed this session meanwhile (logout): it stays destroyed.
+        if (binding) await guards?.abandonBind?.(binding, state.key)
+        return ended(state)
+      }
       state.meta = bumped(state, now, ttl)
       flashValue = flashChange?.value
     } else if (state.meta && now - state.meta.lastSeenAt >= state.ctx.touchAfterMs) {

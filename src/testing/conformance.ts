@@ -8,6 +8,7 @@ import { emptyData } from '../drivers/record.js'
 import { generateSessionId, storageKeyFor } from '../lib/ids.js'
 import { logoutRaceCases } from './logout-races.js'
 import { userIndexRaceCases } from './user-index-cases.js'
+import { lockCases } from './conformance/lock.js'
 
 type TestFn = (context?: unknown) => void | Promise<void>
 /** The test functions of your runner: node:test's, vitest's or mocha's all fit. */
@@ -27,6 +28,11 @@ export interface ConformanceOptions extends TestApi {
   expiryResolution?: number
   /** Concurrent writers in the race tests. Default 50. */
   concurrency?: number
+  /**
+   * Builds a second driver on the same store (another connection or process): the race cases
+   * then split their callers between the two. Omit it for a store that is not shared (memory).
+   */
+  createPeer?: () => SessionDriver | Promise<SessionDriver>
 }
 
 /** A fresh random storage key, as the core would produce. */
@@ -73,8 +79,10 @@ export function runDriverConformance(options: ConformanceOptions): void {
   const concurrency = options.concurrency ?? 50
   let driver: SessionDriver | undefined
   const get = async (): Promise<SessionDriver> => (driver ??= await options.create())
+  let peer: Promise<SessionDriver> | undefined
   options.after?.(async () => {
     await driver?.close?.()
+    await (await peer)?.close?.()
   })
   const ttl = 60_000
   const patchOptions = { ttl, codec: conformanceCodec }
@@ -354,32 +362,15 @@ export function runDriverConformance(options: ConformanceOptions): void {
 
     logoutRaceCases({ describe, it, get, record: makeRecord, patchOptions, concurrency })
 
-    describe('lock', () => {
-      it('serializes holders of the same key', async (t?: unknown) => {
-        const store = await get()
-        if (!supports(store, 'lock')) return skip(t, 'driver has no lock')
-        const key = randomKey()
-        const order: string[] = []
-        const first = await store.lock(key, 5_000)
-        const second = store.lock(key, 5_000).then(async (release) => {
-          order.push('second')
-          await release()
-        })
-        await sleep(resolution)
-        order.push('first')
-        await first()
-        await second
-        assert.deepEqual(order, ['first', 'second'])
-      })
-
-      it('a lease ends by itself when its holder never releases it', async (t?: unknown) => {
-        const store = await get()
-        if (!supports(store, 'lock')) return skip(t, 'driver has no lock')
-        const key = randomKey()
-        await store.lock(key, resolution * 2) // never released
-        const release = await store.lock(key, 5_000)
-        await release()
-      })
+    lockCases({
+      describe,
+      it,
+      get,
+      peer: options.createPeer
+        ? () => (peer ??= Promise.resolve(options.createPeer?.() as SessionDriver | Promise<SessionDriver>))
+        : undefined,
+      resolution,
+      concurrency,
     })
   })
 }

@@ -2,9 +2,11 @@ import type { ResolvedConfig } from '../config/resolve.js'
 import { SessionEvents, type SessionEventEmitter } from '../session/events.js'
 import type { SessionGuards } from '../session/session.js'
 import type { GuardedStore } from '../session/store.js'
-import { supports, type RecordMeta } from '../drivers/contract.js'
+import { supports, type RecordMeta, type Unlock } from '../drivers/contract.js'
 import { SessionError, SessionLimitError } from '../lib/errors.js'
 import type { SecurityState } from '../security/security-state.js'
+import { lockMissing } from '../security/requirements.js'
+import { stateKey } from '../security/state.js'
 import { liveSessions, type Timing } from './listing.js'
 
 /** What the guards need from a manager. */
@@ -43,9 +45,29 @@ export function sessionGuards(host: GuardHost, store: GuardedStore, timing: Timi
 
 type SessionLimit = NonNullable<ResolvedConfig['security']['sessionLimit']>
 
-/** `maxSessionsPerUser`: refuse a login over the limit, or evict the user's oldest sessions after it. */
+/** How long one login may hold its user's lock at most, in ms (a crashed holder's lease ends by itself). */
+const USER_LOCK_TTL_MS = 10_000
+
+/**
+ * `maxSessionsPerUser`: refuse a login over the limit, or evict the user's oldest sessions after it.
+ * On a driver with a per-user index, the check, the write of the bound session and the eviction
+ * run under the user's lock (taken in `beforeBind`, released after `afterBind`), so parallel logins
+ * of one user take turns in every process sharing the store: after N of them the user has exactly
+ * min(N, max) sessions, and each refused login was told so.
+ */
 function limitGuards(host: GuardHost, limit: SessionLimit, store: GuardedStore, timing: Timing): SessionGuards {
   const others = async (userId: string, key: string) => (await liveSessions(store, timing, userId)).filter((summary) => summary.key !== key)
+  // Session key → the user locks its binds hold, in order (binds of one user take turns). A bind
+  // whose write failed never reaches afterBind: its lease ends by itself, and its entry is dropped
+  // once expired, so it cannot stand in for a later bind's lock.
+  const held = new Map<string, { unlock: Unlock; until: number }[]>()
+  const release = async (key: string): Promise<void> => {
+    const queue = held.get(key) ?? []
+    while (queue.length > 1 && (queue[0]?.until ?? 0) <= Date.now()) await queue.shift()?.unlock()
+    const entry = queue.shift()
+    if (queue.length === 0) held.delete(key)
+    await entry?.unlock()
+  }
   return {
     async beforeBind(userId, key) {
       if (!store.supportsUserIndex) {
@@ -55,20 +77,35 @@ function limitGuards(host: GuardHost, limit: SessionLimit, store: GuardedStore, 
           { code: 'E_SESSION_UNSUPPORTED' },
         )
       }
+      if (!supports(store.driver, 'lock')) throw lockMissing(store.name, 'maxSessionsPerUser')
+      const unlock = await store.lock(stateKey('user-bind', userId), USER_LOCK_TTL_MS)
+      held.set(key, [...(held.get(key) ?? []), { unlock, until: Date.now() + USER_LOCK_TTL_MS }])
       if (limit.onLimit !== 'refuse') return
-      if ((await others(userId, key)).length >= limit.max) throw new SessionLimitError(limit.max)
+      try {
+        if ((await others(userId, key)).length >= limit.max) throw new SessionLimitError(limit.max)
+      } catch (error) {
+        await release(key)
+        throw error
+      }
     },
     async afterBind(userId, key) {
-      if (limit.onLimit !== 'evict-oldest') return
       if (!store.supportsUserIndex) {
+        if (limit.onLimit !== 'evict-oldest') return
         await host.security.markRevoked(userId, { sessions: true, rememberMe: false, keep: [key] })
         host.events.emit(SessionEvents.REVOKED, userId, 0)
         return
       }
-      // Checked after the write, so two logins racing each other still end at `max` sessions.
-      const excess = (await others(userId, key)).sort((a, b) => b.createdAt - a.createdAt).slice(limit.max - 1)
-      for (const summary of excess) await store.destroy(summary.key)
-      if (excess.length > 0) host.events.emit(SessionEvents.REVOKED, userId, excess.length)
+      try {
+        if (limit.onLimit !== 'evict-oldest') return
+        const excess = (await others(userId, key)).sort((a, b) => b.createdAt - a.createdAt).slice(limit.max - 1)
+        for (const summary of excess) await store.destroy(summary.key)
+        if (excess.length > 0) host.events.emit(SessionEvents.REVOKED, userId, excess.length)
+      } finally {
+        await release(key)
+      }
+    },
+    async abandonBind(_userId, key) {
+      await release(key)
     },
   }
 }

@@ -12,6 +12,7 @@ if (unreachable) {
   runDriverConformance({
     name: 'postgres',
     create: () => new PostgresDriver({ connection: PG_URL, table }),
+    createPeer: () => new PostgresDriver({ connection: PG_URL, table }),
     concurrency: 200,
     describe,
     it,

@@ -19,6 +19,7 @@ if (!missing) {
 runDriverConformance({
   name: 'redis',
   create: () => new RedisDriver({ connection: { host: '127.0.0.1', port: 6379 }, prefix }),
+  createPeer: () => new RedisDriver({ connection: { host: '127.0.0.1', port: 6379 }, prefix }),
   describe: missing ? (name, fn) => describe(name, { skip: missing }, fn) : describe,
   it,
   after,

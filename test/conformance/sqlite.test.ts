@@ -10,6 +10,7 @@ after(() => rmSync(folder, { recursive: true, force: true }))
 runDriverConformance({
   name: 'sqlite',
   create: () => new SqliteDriver({ path: join(folder, 'sessions.db') }),
+  createPeer: () => new SqliteDriver({ path: join(folder, 'sessions.db') }),
   concurrency: 200,
   describe,
   it,

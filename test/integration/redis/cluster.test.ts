@@ -13,6 +13,7 @@ const suite = missing ? (name: string, fn: () => void) => describe(name, { skip:
 runDriverConformance({
   name: 'redis cluster (3 masters)',
   create: () => new RedisDriver({ connection: { cluster: { nodes: cluster?.nodes ?? [] } } }),
+  createPeer: () => new RedisDriver({ connection: { cluster: { nodes: cluster?.nodes ?? [] } } }),
   describe: suite,
   it,
   after,

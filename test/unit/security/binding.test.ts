@@ -17,11 +17,19 @@ describe('client IP and subnets', () => {
   it('trustProxy decides where the IP comes from', () => {
     const facts: ClientFacts = { remoteAddress: '10.0.0.9', forwardedFor: '203.0.113.7, 198.51.100.2' }
     assert.equal(clientIp(facts, false), '10.0.0.9', 'forwarded headers are ignored unless trusted')
-    assert.equal(clientIp(facts, true), '203.0.113.7')
+    assert.equal(clientIp(facts, true), '198.51.100.2', 'true is one trusted proxy: the right-most entry')
     assert.equal(clientIp(facts, 1), '198.51.100.2', 'one trusted proxy: the hop before it')
     assert.equal(clientIp(facts, 2), '203.0.113.7')
     assert.equal(clientIp(facts, 9), '203.0.113.7', 'clamped to the left-most entry')
     assert.equal(clientIp({ remoteAddress: '10.0.0.9', forwardedFor: 'garbage' }, true), '10.0.0.9')
+  })
+
+  it('trustProxy true takes the right-most X-Forwarded-For entry, never a client-forged left-most one', () => {
+    // The client sends a forged header; the proxy appends the address it really saw.
+    const forged: ClientFacts = { remoteAddress: '10.0.0.1', forwardedFor: '198.51.100.7, 203.0.113.50' }
+    assert.equal(clientIp(forged, true), '203.0.113.50')
+    assert.equal(clientIp({ remoteAddress: '10.0.0.1', forwardedFor: '203.0.113.50' }, true), '203.0.113.50')
+    assert.equal(clientIp({ remoteAddress: '10.0.0.1', forwardedFor: ' , ' }, true), '10.0.0.1', 'an empty header is the socket')
   })
 
   it('normalizes IPv4-mapped and abbreviated IPv6', () => {
