@@ -23,6 +23,23 @@ export type PersistOutcome = 'stored' | 'unchanged' | 'missing'
  * the session starts over empty under a new id (`missing`).
  */
 export async function persist(state: SessionState, retiredKey?: string): Promise<PersistOutcome> {
+  const bind: PendingBind = {}
+  try {
+    return await persistSteps(state, retiredKey, bind)
+  } finally {
+    // A bind announced to the guards that did not complete (the session was destroyed or revoked
+    // meanwhile, or the store failed) releases what beforeBind holds, such as the user's lock.
+    if (bind.userId !== undefined && bind.key !== undefined) await state.ctx.guards?.abandonBind?.(bind.userId, bind.key)
+  }
+}
+
+/** The user binding announced to the guards by `beforeBind` and not yet settled by `afterBind`. */
+interface PendingBind {
+  userId?: string
+  key?: string
+}
+
+async function persistSteps(state: SessionState, retiredKey: string | undefined, bind: PendingBind): Promise<PersistOutcome> {
   const { values, flash } = state
   const { store, codec, lifetimeMs: ttl, guards } = state.ctx
   values.collectMutations()
@@ -35,10 +52,9 @@ export async function persist(state: SessionState, retiredKey?: string): Promise
     if (flashChange) changes.push(flashChange)
     if (state.pendingUser) changes.push({ op: 'user', ...state.pendingUser })
     if (changes.length > 0) {
-      if (binding) await guards?.beforeBind?.(binding, state.key)
+      if (binding) await announceBind(state, binding, bind)
       if ((await store.patch(state.key, changes, { ttl, codec })) === 'missing') {
         // Another request destroyed this session meanwhile (logout): it stays destroyed.
-        if (binding) await guards?.abandonBind?.(binding, state.key)
         return ended(state)
       }
       state.meta = bumped(state, now, ttl)
@@ -55,7 +71,7 @@ export async function persist(state: SessionState, retiredKey?: string): Promise
       values.settle()
       return 'unchanged'
     }
-    if (binding) await guards?.beforeBind?.(binding, state.key)
+    if (binding) await announceBind(state, binding, bind)
     const record = snapshot(state, flashValue, now)
     if (retiredKey !== undefined && state.meta) record.meta.createdAt = state.meta.createdAt
     if (retiredKey === undefined) await store.write(state.key, record, ttl)
@@ -77,7 +93,10 @@ export async function persist(state: SessionState, retiredKey?: string): Promise
   values.settle()
   state.pendingUser = undefined
   if (flashValue !== undefined) flash.settle(flashValue)
-  if (binding) await guards?.afterBind?.(binding, state.key)
+  if (binding) {
+    bind.userId = undefined // afterBind settles (and releases) the bind, also when it throws
+    await guards?.afterBind?.(binding, state.key)
+  }
   return 'stored'
 }
 
@@ -110,4 +129,10 @@ function bumped(state: SessionState, now: number, ttl: number): RecordMeta | nul
     if (user.device) meta.device = user.device
   }
   return meta
+}
+
+async function announceBind(state: SessionState, userId: string, bind: PendingBind): Promise<void> {
+  await state.ctx.guards?.beforeBind?.(userId, state.key)
+  bind.userId = userId
+  bind.key = state.key
 }
