@@ -13,7 +13,7 @@ import type { SessionRequest } from '../../../src/http/express.js'
 import { SessionManager } from '../../../src/index.js'
 import type { SessionManagerOptions } from '../../../src/manager/manager.js'
 import { redisMissing } from '../../helpers/redis-server.js'
-import { PG_URL, probePostgres, randomTable } from '../sql/postgres-env.js'
+import { pgTestConnection, probePostgres, randomTable } from '../sql/postgres-env.js'
 import { Browser, COOKIE, KEY_A, listen, type RunningServer } from './support.js'
 
 const N = 200
@@ -34,7 +34,7 @@ const SERVER_SIDE: { name: string; options: () => Record<string, unknown>; skip:
   },
   { name: 'sqlite', options: () => ({ driver: 'sqlite', path: ':memory:' }), skip: null },
   { name: 'redis', options: () => ({ driver: 'redis', connection: { host: '127.0.0.1', port: 6379 }, prefix }), skip: redisGone },
-  { name: 'postgres', options: () => ({ driver: 'postgres', connection: PG_URL, table: randomTable() }), skip: postgresGone },
+  { name: 'postgres', options: () => ({ driver: 'postgres', connection: pgTestConnection(), table: randomTable() }), skip: postgresGone },
 ]
 
 const servers: RunningServer[] = []

@@ -14,7 +14,7 @@ import { SessionManager } from '../../../src/index.js'
 import { SessionEvents } from '../../../src/session/events.js'
 import type { SessionManagerOptions } from '../../../src/manager/manager.js'
 import { RedisCluster, redisMissing } from '../../helpers/redis-server.js'
-import { PG_URL, probePostgres, randomTable } from '../sql/postgres-env.js'
+import { pgTestConnection, probePostgres, randomTable } from '../sql/postgres-env.js'
 import { Browser, COOKIE, KEY_A, listen, type RunningServer } from './support.js'
 
 const N = 50
@@ -50,7 +50,7 @@ const STORES: { name: string; entry: () => Record<string, unknown>; skip: string
   },
   {
     name: 'postgres',
-    entry: () => ({ driver: 'postgres', connection: PG_URL, table: randomTable() }),
+    entry: () => ({ driver: 'postgres', connection: pgTestConnection(), table: randomTable() }),
     skip: postgresGone,
     shared: true,
   },

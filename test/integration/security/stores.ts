@@ -6,7 +6,7 @@ import { MemoryDriver } from '../../../src/drivers/memory.js'
 import type { SessionManagerOptions } from '../../../src/manager/manager.js'
 import { RedisCluster, redisMissing } from '../../helpers/redis-server.js'
 import { KEY } from '../../security/helpers.js'
-import { dropTable, PG_URL, probePostgres, randomTable } from '../sql/postgres-env.js'
+import { dropTable, pgTestConnection, probePostgres, randomTable } from '../sql/postgres-env.js'
 
 /**
  * One shared store for the concurrency tests: `config(extra)` is a manager config on it, and every
@@ -71,7 +71,7 @@ export async function sharedStores(): Promise<SharedStore[]> {
   stores.push({
     name: 'postgres',
     skip: pgMissing ?? false,
-    config: (extra) => ({ driver: 'postgres', connection: PG_URL, table, keys: [KEY], ...extra }),
+    config: (extra) => ({ driver: 'postgres', connection: pgTestConnection(), table, keys: [KEY], ...extra }),
     cleanup: async () => (pgMissing ? undefined : dropTable(table)),
   })
   const redisSkip = await redisMissing()

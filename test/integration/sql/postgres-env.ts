@@ -6,6 +6,15 @@ import pg from 'pg'
 /** The server the tests expect: 127.0.0.1:5432, trust auth, database `test`. */
 export const PG_URL = process.env.TESSERA_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
 
+/**
+ * Connection settings for a test's driver: a small pool. Test files run two at a time and many
+ * of them open several managers; with pg's default of 10 clients per pool they exhaust the
+ * server's 100 connections, and a test then waits for a connection instead of testing.
+ */
+export function pgTestConnection(): { connectionString: string; max: number } {
+  return { connectionString: PG_URL, max: 4 }
+}
+
 /** A table name no other run uses. */
 export function randomTable(prefix = 'tessera_test'): string {
   return `${prefix}_${randomBytes(6).toString('hex')}`

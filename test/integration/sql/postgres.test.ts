@@ -12,7 +12,7 @@ import { Keyring } from '../../../src/lib/crypto.js'
 import { SessionConfigError, SessionStoreError } from '../../../src/lib/errors.js'
 import { generateSessionId, storageKeyFor } from '../../../src/lib/ids.js'
 import { makeRecord, randomKey } from '../../../src/testing/conformance.js'
-import { adminQuery, dropTable, PG_URL, probePostgres, randomTable, reportUnreachable } from './postgres-env.js'
+import { adminQuery, dropTable, PG_URL, pgTestConnection, probePostgres, randomTable, reportUnreachable } from './postgres-env.js'
 import { closedPort, TcpProxy } from './tcp-proxy.js'
 
 const codec = new SessionCodec(typedJsonSerializer)
@@ -27,7 +27,7 @@ const table = (): string => {
 const drivers: PostgresDriver[] = []
 /** A driver on a fresh table, closed after the run. */
 const open = (options: Partial<ConstructorParameters<typeof PostgresDriver>[0]> = {}): PostgresDriver => {
-  const driver = new PostgresDriver({ connection: PG_URL, table: table(), ...options })
+  const driver = new PostgresDriver({ connection: pgTestConnection(), table: table(), ...options })
   drivers.push(driver)
   return driver
 }
@@ -173,7 +173,7 @@ if (unreachable) {
 
     it('works as { driver: "postgres", connection, table } through the SessionManager', async () => {
       const name = table()
-      const manager = new SessionManager({ driver: 'postgres', connection: PG_URL, table: name })
+      const manager = new SessionManager({ driver: 'postgres', connection: pgTestConnection(), table: name })
       const session = await manager.open()
       session.put('cart', ['apple'])
       await session.save()
@@ -410,7 +410,7 @@ if (unreachable) {
     })
 
     it('a session bound to a user through the manager is listed and revoked by user', async () => {
-      const manager = new SessionManager({ driver: 'postgres', connection: PG_URL, table: table() })
+      const manager = new SessionManager({ driver: 'postgres', connection: pgTestConnection(), table: table() })
       const a = await manager.users.create('alice', { role: 'user' }, { device: { name: 'Firefox on Linux' } })
       const b = await manager.users.create('alice', { role: 'user' })
       const listed = await manager.users.list('alice')

@@ -9,7 +9,7 @@ import { typedJsonSerializer } from '../../../src/lib/serializer.js'
 import { SessionManager } from '../../../src/manager/manager.js'
 import { SessionCodec } from '../../../src/session/codec.js'
 import { makeRecord, randomKey } from '../../../src/testing/conformance.js'
-import { dropTable, PG_URL, probePostgres, randomTable } from './postgres-env.js'
+import { dropTable, pgTestConnection, probePostgres, randomTable } from './postgres-env.js'
 
 // Issue 11 item 2, on the other drivers with a per-user index: 120 parallel logins for one user
 // while a second manager (its own connection / file handle; the same manager for memory) lists
@@ -31,7 +31,12 @@ const targets: { name: string; missing: string | null; options: () => Record<str
   { name: 'memory', missing: null, options: () => ({ driver: 'memory' }), shared: false },
   { name: 'file', missing: null, options: () => ({ driver: 'file', path: join(dir, 'files') }), shared: true },
   { name: 'sqlite', missing: null, options: () => ({ driver: 'sqlite', path: join(dir, 'sessions.db') }), shared: true },
-  { name: 'postgres', missing: pgMissing, options: () => ({ driver: 'postgres', connection: PG_URL, table: pgTable }), shared: true },
+  {
+    name: 'postgres',
+    missing: pgMissing,
+    options: () => ({ driver: 'postgres', connection: pgTestConnection(), table: pgTable }),
+    shared: true,
+  },
 ]
 
 function manager(options: Record<string, unknown>): SessionManager {
