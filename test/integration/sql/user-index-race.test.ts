@@ -57,6 +57,9 @@ for (const target of targets) {
           while (!done) {
             if (revoke && i % 4 === 0) await reader.users.revokeAll(user)
             else await reader.users.list(user)
+            // SQLite answers synchronously: without a turn of the event loop this loop would run on
+            // microtasks alone and starve the logins whenever one waits on a timer (a lock's retry).
+            await new Promise(setImmediate)
           }
         })
         const ids = await Promise.all(Array.from({ length: LOGINS }, async () => (await writer.users.create(user)).id))
